@@ -1,0 +1,159 @@
+"""The `mlwb` command line: inspect notebook contracts, validate configs, run pipelines.
+
+Exit codes: 0 success; 1 a stage failed while running; 2 invalid config, parameters or data
+(found before any kernel starts); 130 interrupted with Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mlworkbench import __version__
+from mlworkbench.exceptions import ConfigError, MlwbError
+
+
+def _fail(exc: MlwbError) -> None:
+    if isinstance(exc, ConfigError) and len(exc.problems) > 1:
+        click.secho(f"error: {len(exc.problems)} problems:", fg="red", err=True)
+        for problem in exc.problems:
+            click.echo(f"  - {problem}", err=True)
+    else:
+        click.secho(f"error: {exc}", fg="red", err=True)
+    sys.exit(exc.exit_code)
+
+
+def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn `MlwbError` into a readable message and its exit code, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except MlwbError as exc:
+            _fail(exc)
+
+    return wrapper
+
+
+def _ui_hint(uri: str) -> str:
+    if uri.startswith("sqlite:///"):
+        return f"make ui   (or: mlflow ui --backend-store-uri {uri} --host 127.0.0.1)"
+    return f"open the MLflow UI of {uri}"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mlwb")
+def main() -> None:
+    """mlworkbench: run parameterized notebooks with Papermill, track them in MLflow and
+    render HTML reports.
+
+    \b
+    Typical use:
+      mlwb validate papermill_configs/german_credit.yaml
+      mlwb run papermill_configs/german_credit.yaml
+      mlwb params notebooks/01-eda.ipynb
+    """
+
+
+@main.command()
+@click.argument("notebook", type=click.Path(dir_okay=False, path_type=Path))
+@reports_errors
+def params(notebook: Path) -> None:
+    """Print the parameters NOTEBOOK declares: name, type, default and help."""
+    from mlworkbench.config import describe_contract
+
+    rows = describe_contract(notebook)
+    widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in ("name", "type", "default")}
+    click.echo(f"Parameters of {notebook}:")
+    header = "  ".join(k.upper().ljust(widths[k]) for k in ("name", "type", "default"))
+    click.echo(f"  {header}  HELP")
+    for row in rows:
+        cols = "  ".join(row[k].ljust(widths[k]) for k in ("name", "type", "default"))
+        click.echo(f"  {cols}  {row['help']}")
+
+
+@main.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@reports_errors
+def validate(config: Path) -> None:
+    """Check CONFIG completely without starting a kernel.
+
+    Unknown keys, wrong types, unknown stages, a missing data file and a target that is not
+    among the columns are all reported, each with the file, stage and key (exit code 2).
+    """
+    from mlworkbench.config import load_config
+
+    cfg = load_config(config)
+    rows, columns = cfg.data_shape
+    click.echo(
+        f"{config}: valid. Experiment '{cfg.experiment}', stages: {', '.join(cfg.stages)}; "
+        f"data {rows:,} rows x {columns} columns, target '{cfg.data.target}'."
+    )
+
+
+@main.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option("--stage", "stages", multiple=True, metavar="NAME",
+              help="Run only this stage (repeatable). Default: every stage in the config.")
+@click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Project folder holding reports/ and the default mlflow.db. "
+                   "Default: the project that contains CONFIG.")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Show a progress bar of the cells of each stage.")
+@reports_errors
+def run(config: Path, stages: tuple[str, ...], project_dir: Path | None, progress: bool) -> None:
+    """Validate CONFIG, then execute its stages with Papermill, tracked in MLflow.
+
+    One parent MLflow run per pipeline run and one child run per stage. Reports go to
+    reports/<experiment>/<run>/ and reports/index.html is rebuilt.
+    """
+    from mlworkbench.config import load_config
+    from mlworkbench.runner import PipelineRunner
+    from mlworkbench.tracking import find_project_root
+
+    cfg = load_config(config)
+    root = (project_dir or find_project_root(cfg.path.parent)).resolve()
+    runner = PipelineRunner(cfg, root, echo=click.echo, progress=progress)
+    click.echo(f"Pipeline '{cfg.experiment}' from {config}; tracking: {runner.uri}")
+    try:
+        result = runner.run(stages)
+    except MlwbError as exc:
+        outcome = getattr(exc, "result", None)
+        if outcome is not None:
+            click.echo(f"Parent run {outcome.run_id}: {outcome.status}. Index: {outcome.index}")
+        raise
+    click.echo("")
+    click.secho(f"Pipeline finished. Parent run: {result.run_id}", fg="green")
+    for stage in result.stages:
+        click.echo(f"  {stage.stage:<8} {stage.status:<9} {stage.html}")
+    click.echo(f"  index    {result.index}")
+    click.echo(f"MLflow UI: {_ui_hint(result.tracking_uri)}")
+
+
+@main.command()
+@click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Project folder holding reports/. Default: the project around the current "
+                   "folder.")
+@reports_errors
+def report(project_dir: Path | None) -> None:
+    """Rebuild reports/index.html from the MLflow tracking store."""
+    import mlflow
+
+    from mlworkbench.reports import rebuild_index
+    from mlworkbench.runner import REPORTS_DIR
+    from mlworkbench.tracking import find_project_root, tracking_uri
+
+    root = (project_dir or find_project_root()).resolve()
+    uri = tracking_uri(root)
+    index = rebuild_index(mlflow.MlflowClient(uri), root / REPORTS_DIR)
+    click.echo(f"Rebuilt {index} from {uri}")
+
+
+if __name__ == "__main__":
+    main()

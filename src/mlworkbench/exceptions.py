@@ -1,0 +1,72 @@
+"""The workbench's exceptions: one small hierarchy rooted at `MlwbError`.
+
+The CLI maps each family to an exit code: configuration and input problems found before any
+kernel starts exit with 2, a stage that fails while it runs exits with 1.
+"""
+
+from __future__ import annotations
+
+
+class MlwbError(Exception):
+    """Root of every error the workbench raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(MlwbError):
+    """A pipeline config or a notebook parameter set is invalid.
+
+    Carries every problem found, so one validation reports them all at once.
+    """
+
+    exit_code = 2
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class NotebookContractError(ConfigError):
+    """A notebook's parameters cell is missing or cannot be read."""
+
+
+class DataError(MlwbError):
+    """The input data cannot be used as asked."""
+
+    exit_code = 2
+
+
+class DataSourceNotFoundError(DataError):
+    """The data file or bundled dataset does not exist."""
+
+
+class UnreadableDataError(DataError):
+    """The data file exists but cannot be parsed."""
+
+
+class EmptyDataError(DataError):
+    """The dataset has no rows or no columns."""
+
+
+class TargetMissingError(DataError):
+    """The target column is not among the dataset's columns."""
+
+
+class SingleClassTargetError(DataError):
+    """A classification target holds only one class."""
+
+
+class UnknownColumnError(DataError):
+    """A column named in the settings is not in the dataset."""
+
+
+class StageFailedError(MlwbError):
+    """A notebook raised while it ran; its partial output is kept."""
+
+    exit_code = 1
+
+
+class PipelineInterrupted(MlwbError):
+    """The user stopped the pipeline (Ctrl-C); runs are marked KILLED."""
+
+    exit_code = 130

@@ -1,0 +1,267 @@
+"""HTML reports: executed notebooks rendered without code, and the index of every run.
+
+Reports are generated, never edited. Each is one self-contained file (images inline, no
+scripts from the network) that opens from disk and inside the MLflow UI's artifact view.
+Every string that came from data is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+INDEX_FILE = "index.html"
+_REMOTE_SCRIPT = re.compile(r'<script[^>]+src="https?://[^"]*"[^>]*>\s*</script>', re.I)
+
+
+def notebook_to_html(notebook: str | Path, output: str | Path, title: str = "") -> Path:
+    """Render an executed notebook as a self-contained HTML report with code hidden.
+
+    Markdown, outputs and errors stay visible; code cells and prompts are left out, and
+    scripts that would load from the network (MathJax, require.js) are removed so the page
+    opens offline and in the MLflow UI's sandboxed artifact view.
+    """
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    exporter = HTMLExporter(
+        template_name="lab",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    resources = {"metadata": {"name": title or Path(notebook).stem}}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    body = _REMOTE_SCRIPT.sub("", body)
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(body, encoding="utf-8")
+    return output
+
+
+def stage_output_dir(report_dir: str, run_id: str) -> Path:
+    """Where a stage writes pages beside its report: the runner's run folder, or, for a
+    notebook run on its own, `reports/interactive/<run id>` in the project."""
+    from mlworkbench.tracking import find_project_root
+
+    folder = (
+        Path(report_dir)
+        if report_dir
+        else find_project_root() / "reports" / "interactive" / run_id[:8]
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def prepare_notebook() -> None:
+    """Keep library noise out of reports that domain experts read.
+
+    Silences warnings known to say nothing about the analysis (tqdm's missing-widget notice,
+    MLflow's integer-schema hint) and sets a plain plotting style.
+    """
+    import warnings
+
+    import matplotlib
+
+    warnings.filterwarnings("ignore", message=r"IProgress not found")
+    warnings.filterwarnings("ignore", message=r"Hint: Inferred schema contains integer")
+    matplotlib.rcParams.update({"figure.dpi": 100, "savefig.bbox": "tight"})
+
+
+def show_figure(figure: Any) -> None:
+    """Display a matplotlib figure once (closing it, so the inline backend does not repeat it)."""
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    display(figure)
+    plt.close(figure)
+
+
+def escape(value: Any) -> str:
+    """HTML-escape any value for inclusion in a page."""
+    return html.escape(str(value), quote=True)
+
+
+def callout(title: str, sentences: Iterable[str], tone: str = "info") -> str:
+    """A boxed plain-language summary: a title and one paragraph per sentence, escaped."""
+    colours = {"info": "#1f6feb", "ok": "#1a7f37", "warn": "#9a6700", "bad": "#cf222e"}
+    paragraphs = "".join(f"<li>{escape(s)}</li>" for s in sentences)
+    return (
+        f'<div style="border-left:6px solid {colours.get(tone, colours["info"])};'
+        'background:#f6f8fa;padding:10px 16px;margin:8px 0;font-size:15px;">'
+        f'<div style="font-weight:600;font-size:17px;margin-bottom:4px">{escape(title)}</div>'
+        f'<ul style="margin:4px 0 0 0;padding-left:20px">{paragraphs}</ul></div>'
+    )
+
+
+def table_html(
+    frame: Any,
+    percent: Iterable[str] = (),
+    decimals: Mapping[str, int] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> str:
+    """A DataFrame as an escaped HTML table: shares as percentages, NaN as a dash, and
+    column names replaced by readable `headers` where given."""
+    names = dict(headers or {})
+    formatters: dict[str, Any] = {
+        names.get(c, c): (lambda v: "–" if v != v else f"{v:.1%}") for c in percent
+    }
+    for column, digits in (decimals or {}).items():
+        formatters[names.get(column, column)] = lambda v, d=digits: "–" if v != v else f"{v:.{d}f}"
+    return frame.rename(columns=names).to_html(
+        index=False, escape=True, formatters=formatters, na_rep="–", border=0,
+        classes="dataframe mlwb-table", justify="left",
+    )
+
+
+def link(href: str, text: str) -> str:
+    """An escaped hyperlink."""
+    return f'<a href="{escape(href)}">{escape(text)}</a>'
+
+
+# --- the index of every pipeline run ---------------------------------------------------------
+
+
+@dataclass
+class StageEntry:
+    """One stage of a pipeline run as the index shows it."""
+
+    name: str
+    status: str
+    report: str | None
+    report_exists: bool
+    key_figures: dict[str, float] = field(default_factory=dict)
+    reused: bool = False
+
+
+@dataclass
+class RunEntry:
+    """One pipeline run as the index shows it."""
+
+    experiment: str
+    run_id: str
+    run_name: str
+    status: str
+    start: datetime
+    duration_s: float | None
+    config_file: str
+    stages: list[StageEntry]
+
+
+def _duration(info: Any) -> float | None:
+    if info.end_time and info.start_time:
+        return (info.end_time - info.start_time) / 1000.0
+    return None
+
+
+def collect_runs(client: Any, reports_dir: Path) -> list[RunEntry]:
+    """Every pipeline run in the tracking store, newest first, with its stages."""
+    from mlworkbench.tracking import TAG_CONFIG, TAG_KEY_FIGURES, TAG_PIPELINE, TAG_REPORT
+
+    experiments = client.search_experiments()
+    if not experiments:
+        return []
+    ids = [e.experiment_id for e in experiments]
+    names = {e.experiment_id: e.name for e in experiments}
+    parents = _search_all(client, ids, f"tags.`{TAG_PIPELINE}` = 'true'")
+    children = _search_all(client, ids, f"tags.`{TAG_PIPELINE}` = 'stage'")
+    by_parent: dict[str, list[Any]] = {}
+    for child in children:
+        by_parent.setdefault(child.data.tags.get("mlflow.parentRunId", ""), []).append(child)
+    entries = []
+    for run in parents:
+        stages = []
+        for child in sorted(by_parent.get(run.info.run_id, []), key=lambda r: r.info.start_time):
+            tags = child.data.tags
+            report = tags.get(TAG_REPORT)
+            wanted = [k for k in tags.get(TAG_KEY_FIGURES, "").split(",") if k]
+            stages.append(
+                StageEntry(
+                    name=tags.get("mlwb.stage", child.info.run_name),
+                    status=child.info.status,
+                    report=report,
+                    report_exists=bool(report) and (reports_dir / report).is_file(),
+                    key_figures={k: child.data.metrics[k] for k in wanted
+                                 if k in child.data.metrics},
+                )
+            )
+        entries.append(
+            RunEntry(
+                experiment=names.get(run.info.experiment_id, run.info.experiment_id),
+                run_id=run.info.run_id,
+                run_name=run.info.run_name,
+                status=run.info.status,
+                start=datetime.fromtimestamp(run.info.start_time / 1000, tz=UTC),
+                duration_s=_duration(run.info),
+                config_file=run.data.tags.get(TAG_CONFIG, ""),
+                stages=stages,
+            )
+        )
+    return sorted(entries, key=lambda e: e.start, reverse=True)
+
+
+def _search_all(client: Any, experiment_ids: list[str], filter_string: str) -> list[Any]:
+    runs, token = [], None
+    while True:
+        page = client.search_runs(
+            experiment_ids, filter_string, max_results=1000, page_token=token
+        )
+        runs.extend(page)
+        token = page.token
+        if not token:
+            return runs
+
+
+def format_figure(value: float) -> str:
+    """A key figure as people read it: integers without decimals, shares with three digits."""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def render_index(entries: list[RunEntry], tracking_uri: str, output: Path) -> Path:
+    """Write `reports/index.html` listing `entries`."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("mlworkbench", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["figure"] = format_figure
+    page = env.get_template("index.html.j2").render(
+        entries=entries,
+        tracking_uri=tracking_uri,
+        labels=key_figure_labels(),
+        generated=datetime.now(tz=UTC),
+    )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(page, encoding="utf-8")
+    return output
+
+
+def rebuild_index(client: Any, reports_dir: Path) -> Path:
+    """Rebuild `reports/index.html` from the tracking store behind `client`."""
+    return render_index(
+        collect_runs(client, reports_dir), client.tracking_uri, reports_dir / INDEX_FILE
+    )
+
+
+def key_figure_labels() -> Mapping[str, str]:
+    """Readable names for the key figures stages log."""
+    return {
+        "rows": "rows",
+        "columns": "columns",
+        "missing_share": "missing cells",
+        "duplicate_rows": "duplicated rows",
+        "quality_findings": "quality findings",
+    }

@@ -1,0 +1,247 @@
+"""The pipeline runner: Papermill executes each stage, MLflow records it, reports keep it.
+
+One parent MLflow run per pipeline run and one nested child run per notebook. The notebook
+logs its own parameters, metrics and artifacts into the child run (its id is a parameter);
+the runner adds the executed notebook and its HTML report and sets the status. A failing cell
+keeps the partial notebook and its HTML, marks the runs FAILED and stops later stages;
+Ctrl-C marks them KILLED.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mlworkbench import reports, tracking
+from mlworkbench.config import PipelineConfig, Stage
+from mlworkbench.exceptions import PipelineInterrupted, StageFailedError
+from mlworkbench.params import read_contract
+
+REPORTS_DIR = "reports"
+
+
+@dataclass
+class StageResult:
+    """What happened to one stage."""
+
+    stage: str
+    run_id: str
+    status: str
+    notebook: Path
+    html: Path | None
+    seconds: float
+    error: str = ""
+
+
+@dataclass
+class PipelineResult:
+    """What happened to one pipeline run."""
+
+    run_id: str
+    experiment: str
+    status: str
+    tracking_uri: str
+    run_dir: Path
+    index: Path | None = None
+    stages: list[StageResult] = field(default_factory=list)
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in text).strip("-") or "run"
+
+
+def stage_parameters(config: PipelineConfig, stage: Stage, runner_values: dict[str, Any]) -> dict:
+    """The parameters a stage receives: its config section plus the runner's and data values.
+
+    Runner and data values are passed only where the notebook declares them, so a small
+    notebook need not declare every setting; config values were validated against the contract.
+    """
+    declared = read_contract(stage.notebook)
+    injected = {**config.data.as_parameters(), **runner_values}
+    return {
+        **{k: v for k, v in injected.items() if k in declared},
+        **config.stages.get(stage.name, {}),
+    }
+
+
+@contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    """Set environment variables (inherited by kernels) for the duration of a block."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def failure_message(stage: Stage, exc: Any, partial: Path, html: Path | None) -> str:
+    """One paragraph naming the notebook, the cell, the exception and the partial output."""
+    cell = f"code cell In [{exc.exec_count}]" if getattr(exc, "exec_count", None) else "a cell"
+    where = f" (HTML: {html})" if html else ""
+    return (
+        f"Stage '{stage.name}' failed in notebook {stage.notebook.name}, {cell}: "
+        f"{exc.ename}: {exc.evalue}. The partially executed notebook is kept at {partial}{where}."
+    )
+
+
+class PipelineRunner:
+    """Runs a validated config's stages in order and records everything in MLflow."""
+
+    def __init__(
+        self,
+        config: PipelineConfig,
+        project_root: Path,
+        echo: Callable[[str], None] = print,
+        progress: bool = True,
+    ):
+        import mlflow
+
+        self.config = config
+        self.root = project_root
+        self.echo = echo
+        self.progress = progress
+        self.uri = tracking.tracking_uri(project_root)
+        self.client = mlflow.MlflowClient(self.uri)
+        self.reports_dir = project_root / REPORTS_DIR
+
+    def _config_label(self) -> str:
+        try:
+            return str(self.config.path.relative_to(self.root))
+        except ValueError:
+            return str(self.config.path)
+
+    def _start_parent(self, experiment_id: str) -> str:
+        tags = {
+            **tracking.standard_tags(self.root, self._config_label()),
+            tracking.TAG_PIPELINE: "true",
+            tracking.TAG_DIGEST: self.config.data_digest,
+        }
+        stamp = datetime.now(tz=UTC).strftime("%Y%m%d-%H%M%S")
+        run = self.client.create_run(
+            experiment_id, run_name=f"{self.config.experiment}-{stamp}", tags=tags
+        )
+        run_id = run.info.run_id
+        self.client.log_artifact(run_id, str(self.config.path), "config")
+        data_params = tracking.flatten({"data": self.config.raw.get("data", {})})
+        data_params["stages"] = ",".join(self.config.stages)
+        for key, value in data_params.items():
+            self.client.log_param(run_id, key, str(value))
+        return run_id
+
+    def run(self, stage_names: list[str] | tuple[str, ...] = ()) -> PipelineResult:
+        """Execute the selected stages; raise `StageFailedError` or `PipelineInterrupted`.
+
+        Whatever happens, every run created is left FINISHED, FAILED or KILLED and the index
+        is rebuilt.
+        """
+        stages = self.config.selected_stages(stage_names)
+        experiment_id = tracking.get_or_create_experiment(self.client, self.config.experiment)
+        parent_id = self._start_parent(experiment_id)
+        stamp = datetime.now(tz=UTC).strftime("%Y%m%d-%H%M%S")
+        run_dir = self.reports_dir / _slug(self.config.experiment) / f"{stamp}-{parent_id[:8]}"
+        result = PipelineResult(parent_id, self.config.experiment, "RUNNING", self.uri, run_dir)
+        error: Exception | None = None
+        try:
+            for number, stage in enumerate(stages, start=1):
+                self.echo(f"[{number}/{len(stages)}] stage '{stage.name}': {stage.notebook.name}")
+                outcome = self._run_stage(stage, experiment_id, parent_id, run_dir)
+                result.stages.append(outcome)
+                if outcome.status == "FAILED":
+                    error = StageFailedError(outcome.error)
+                    break
+                self.echo(f"      done in {outcome.seconds:.1f} s: {outcome.html}")
+        except KeyboardInterrupt:
+            error = PipelineInterrupted(
+                f"Interrupted by the user; runs marked KILLED. Partial output: {run_dir}"
+            )
+        if error is None:
+            result.status = "FINISHED"
+        else:
+            result.status = "FAILED" if isinstance(error, StageFailedError) else "KILLED"
+        self.client.set_terminated(parent_id, result.status)
+        result.index = reports.rebuild_index(self.client, self.reports_dir)
+        if error is not None:
+            error.result = result  # type: ignore[attr-defined]
+            raise error
+        return result
+
+    def _run_stage(self, stage: Stage, experiment_id: str, parent_id: str, run_dir: Path):
+        import papermill
+        from papermill.exceptions import PapermillExecutionError
+
+        tags = {
+            "mlflow.parentRunId": parent_id,
+            tracking.TAG_PIPELINE: "stage",
+            tracking.TAG_STAGE: stage.name,
+            tracking.TAG_NOTEBOOK: stage.notebook.name,
+            tracking.TAG_DIGEST: self.config.data_digest,
+            **tracking.standard_tags(self.root, self._config_label()),
+        }
+        run_id = self.client.create_run(experiment_id, run_name=stage.name, tags=tags).info.run_id
+        output = run_dir / f"{stage.report_stem}.ipynb"
+        html = run_dir / f"{stage.report_stem}.html"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        parameters = stage_parameters(
+            self.config,
+            stage,
+            {
+                "mlflow_run_id": run_id,
+                "report_dir": str(run_dir),
+                "experiment": self.config.experiment,
+                "config_file": self._config_label(),
+            },
+        )
+        status, error, started = "FINISHED", "", time.perf_counter()
+        try:
+            with _environment(MLFLOW_TRACKING_URI=self.uri):
+                papermill.execute_notebook(
+                    str(stage.notebook),
+                    str(output),
+                    parameters=parameters,
+                    progress_bar=self.progress,
+                    cwd=str(stage.notebook.parent),
+                )
+        except PapermillExecutionError as exc:
+            status = "FAILED"
+            error = failure_message(stage, exc, output, html)
+        except KeyboardInterrupt:
+            status = "KILLED"
+            raise
+        except Exception as exc:  # kernel died, notebook unreadable, ...
+            status = "FAILED"
+            error = (
+                f"Stage '{stage.name}' could not run notebook {stage.notebook.name}: "
+                f"{type(exc).__name__}: {exc}. Partial output (if any): {output}."
+            )
+        finally:
+            html_path = self._finish_stage(run_id, stage, output, html, status, error)
+        return StageResult(
+            stage.name, run_id, status, output, html_path, time.perf_counter() - started, error
+        )
+
+    def _finish_stage(
+        self, run_id: str, stage: Stage, output: Path, html: Path, status: str, error: str
+    ) -> Path | None:
+        html_path = None
+        if output.exists():
+            html_path = reports.notebook_to_html(output, html, title=stage.report_stem)
+            self.client.log_artifact(run_id, str(output), "notebook")
+            self.client.log_artifact(run_id, str(html_path), "report")
+            self.client.set_tag(
+                run_id, tracking.TAG_REPORT, html_path.relative_to(self.reports_dir).as_posix()
+            )
+        if error:
+            self.client.set_tag(run_id, tracking.TAG_ERROR, error[:5000])
+        self.client.set_terminated(run_id, status)
+        return html_path

@@ -1,0 +1,243 @@
+"""MLflow tracking: where runs go, which tags they carry, and how notebooks log into them.
+
+The default store is the SQLite file `mlflow.db` in the project root with artifacts in
+`mlruns/` beside it; `MLFLOW_TRACKING_URI` points the same code at any other store or server.
+Nothing here touches MLflow at import time.
+
+A notebook logs through `start_stage_run`: given the run id the runner created, it logs into
+that run and leaves its status to the runner; given none (JupyterLab, plain papermill) it starts
+a run of its own, so interactive work is tracked too, and `end_stage_run` finishes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DB = "mlflow.db"
+DEFAULT_ARTIFACTS = "mlruns"
+TRACKED_PACKAGES = ("mlworkbench", "mlflow", "papermill", "pandas", "scikit-learn",
+                    "ydata-profiling")
+
+TAG_PIPELINE = "mlwb.pipeline"
+TAG_STAGE = "mlwb.stage"
+TAG_NOTEBOOK = "mlwb.notebook"
+TAG_CONFIG = "mlwb.config_file"
+TAG_GIT = "mlwb.git_commit"
+TAG_DIGEST = "mlwb.data_digest"
+TAG_VERSION = "mlwb.version"
+TAG_PACKAGES = "mlwb.packages"
+TAG_REPORT = "mlwb.report"
+TAG_KEY_FIGURES = "mlwb.key_figures"
+TAG_ERROR = "mlwb.error"
+TAG_REPORTS_DIR = "mlwb.reports_dir"
+
+
+def find_project_root(start: str | Path | None = None) -> Path:
+    """The project folder: the first of `start` and its parents that holds `notebooks/`.
+
+    Falls back to `start` itself, so a notebook copied elsewhere still runs.
+    """
+    here = Path(start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "notebooks").is_dir() and (
+            (candidate / "papermill_configs").is_dir() or (candidate / "pyproject.toml").is_file()
+        ):
+            return candidate
+    return here
+
+
+def tracking_uri(project_root: str | Path | None = None) -> str:
+    """`MLFLOW_TRACKING_URI` when set, else the SQLite file in the project root."""
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        return os.environ["MLFLOW_TRACKING_URI"]
+    root = Path(project_root) if project_root else find_project_root()
+    return f"sqlite:///{(root / DEFAULT_DB).resolve()}"
+
+
+def default_artifact_location(uri: str, experiment: str) -> str | None:
+    """Where a new experiment keeps artifacts: `mlruns/` beside a local SQLite file.
+
+    For any other store the server decides (None).
+    """
+    if not uri.startswith("sqlite:///"):
+        return None
+    db_file = Path(uri.removeprefix("sqlite:///"))
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in experiment)
+    return (db_file.parent / DEFAULT_ARTIFACTS / safe).as_uri()
+
+
+def get_or_create_experiment(client: Any, name: str) -> str:
+    """The id of experiment `name`, created (with a local artifact folder) when missing."""
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        if experiment.lifecycle_stage == "deleted":
+            client.restore_experiment(experiment.experiment_id)
+        return experiment.experiment_id
+    location = default_artifact_location(client.tracking_uri, name)
+    try:
+        return client.create_experiment(name, artifact_location=location)
+    except Exception:  # created meanwhile by a concurrent process
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            raise
+        return experiment.experiment_id
+
+
+def git_commit(project_root: str | Path) -> str:
+    """The project's git commit, with `-dirty` when the work tree has changes; '' outside git."""
+    def git(*args: str) -> str:
+        result = subprocess.run(
+            ["git", "-C", str(project_root), *args], capture_output=True, text=True, check=False
+        )
+        return result.stdout.strip() if result.returncode == 0 else ""
+
+    commit = git("rev-parse", "HEAD")
+    if commit and git("status", "--porcelain", "--untracked-files=no"):
+        commit += "-dirty"
+    return commit
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages that decide a run's results."""
+    versions = {}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def standard_tags(project_root: str | Path, config_file: str = "") -> dict[str, str]:
+    """Tags every workbench run carries: config file, git commit and package versions."""
+    versions = package_versions()
+    return {
+        TAG_CONFIG: config_file,
+        TAG_GIT: git_commit(project_root),
+        TAG_VERSION: versions["mlworkbench"],
+        TAG_PACKAGES: json.dumps(versions, sort_keys=True),
+    }
+
+
+# --- logging from inside a notebook -------------------------------------------------------
+
+_OWNS_RUN = False
+
+
+def start_stage_run(
+    run_id: str,
+    experiment: str,
+    stage: str,
+    notebook: str,
+    params: Mapping[str, Any] | None = None,
+) -> str:
+    """Make the stage's MLflow run active in this kernel and log its parameters.
+
+    Args:
+        run_id: the run the runner created; empty when the notebook runs on its own, in which
+            case a new run is started in `experiment`.
+        experiment: MLflow experiment for a run of its own.
+        stage: stage name, tagged on the run.
+        notebook: notebook file name, tagged on the run.
+        params: parameters to log (nested mappings are flattened with dots).
+
+    Returns:
+        The id of the active run.
+    """
+    global _OWNS_RUN
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri())
+    if mlflow.active_run() is not None:
+        mlflow.end_run()
+    if run_id:
+        run = mlflow.start_run(run_id=run_id)
+        _OWNS_RUN = False
+    else:
+        client = mlflow.MlflowClient()
+        experiment_id = get_or_create_experiment(client, experiment)
+        tags = {TAG_STAGE: stage, TAG_NOTEBOOK: notebook, **standard_tags(find_project_root())}
+        run = mlflow.start_run(experiment_id=experiment_id, run_name=stage, tags=tags)
+        _OWNS_RUN = True
+    if params:
+        log_params(params)
+    return run.info.run_id
+
+
+def end_stage_run() -> None:
+    """Finish the run when the notebook started it; the runner finishes its own runs."""
+    import mlflow
+
+    if _OWNS_RUN and mlflow.active_run() is not None:
+        mlflow.end_run("FINISHED")
+
+
+def flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Flatten nested mappings into dotted keys: {'a': {'b': 1}} -> {'a.b': 1}."""
+    flat: dict[str, Any] = {}
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def log_params(params: Mapping[str, Any]) -> None:
+    """Log parameters on the active run, flattened, lists and mappings as JSON."""
+    import mlflow
+
+    flat = {
+        k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in flatten(params).items()
+    }
+    mlflow.log_params(flat)
+
+
+def log_key_figures(figures: Mapping[str, float]) -> None:
+    """Log metrics and mark them as the figures the report index shows for this stage."""
+    import mlflow
+
+    mlflow.log_metrics({k: float(v) for k, v in figures.items()})
+    mlflow.set_tag(TAG_KEY_FIGURES, ",".join(figures))
+
+
+def log_text_artifact(text: str, artifact_file: str) -> None:
+    """Store `text` (for example an HTML page) as an artifact of the active run."""
+    import mlflow
+
+    mlflow.log_text(text, artifact_file)
+
+
+def dataset_source(source: str) -> Any:
+    """The MLflow dataset source for a bundled dataset name or a data file path."""
+    import warnings
+
+    from mlflow.data.code_dataset_source import CodeDatasetSource
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
+
+    from mlworkbench.data import is_bundled
+
+    if is_bundled(source):
+        return CodeDatasetSource(tags={"mlwb.bundled_dataset": source})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "can be interpreted in multiple ways": all are local
+        return resolve_dataset_source(Path(source).resolve().as_uri())
+
+
+def log_dataset_input(frame: Any, source: str, target: str, name: str, context: str) -> str:
+    """Log `frame` as a dataset input of the active run, tag its digest, return the digest."""
+    import mlflow
+
+    dataset = mlflow.data.from_pandas(
+        frame, source=dataset_source(source), targets=target, name=name
+    )
+    mlflow.log_input(dataset, context=context)
+    mlflow.set_tag(TAG_DIGEST, dataset.digest)
+    return dataset.digest
