@@ -7,6 +7,7 @@ figures. The EDA notebook shows them; the benchmark times them without a noteboo
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import re
 from dataclasses import dataclass
@@ -240,6 +241,26 @@ def plot_target(frame: pd.DataFrame, target: str, task: str) -> Any:
     return fig
 
 
+_MARKUP = re.compile(r"[<>&\"']")
+
+
+def escape_for_profile(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` whose column names and markup-like text values are HTML-escaped.
+
+    ydata-profiling writes column names into its page unescaped, and text values into some
+    attributes; escaping them first keeps a crafted value from becoming markup. A value with
+    `<`, `>`, `&` or quotes may then show its escaped form in places, which is the safe side.
+    """
+    safe = frame.rename(columns=lambda c: html.escape(str(c)))
+    for column in safe.columns:
+        values = safe[column]
+        if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+            has_markup = values.astype(str).str.contains(_MARKUP, na=False)
+            if has_markup.any():
+                safe[column] = values.where(~has_markup, values.astype(str).map(html.escape))
+    return safe
+
+
 def profile_html(frame: pd.DataFrame, plan: ProfilePlan, title: str, seed: int = 0) -> str:
     """The ydata-profiling report for `frame` as one HTML page, following `plan`."""
     import warnings
@@ -247,6 +268,7 @@ def profile_html(frame: pd.DataFrame, plan: ProfilePlan, title: str, seed: int =
     from ydata_profiling import ProfileReport
 
     data = frame.sample(n=plan.profiled_rows, random_state=seed) if plan.sampled else frame
+    data, title = escape_for_profile(data), html.escape(title)
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
         report = ProfileReport(data, title=title, minimal=plan.minimal, progress_bar=False)

@@ -88,6 +88,9 @@ def _environment(**values: str) -> Iterator[None]:
 def failure_message(stage: Stage, exc: Any, partial: Path, html: Path | None) -> str:
     """One paragraph naming the notebook, the cell, the exception and the partial output."""
     cell = f"code cell In [{exc.exec_count}]" if getattr(exc, "exec_count", None) else "a cell"
+    first_line = next((line for line in (exc.source or "").splitlines() if line.strip()), "")
+    if first_line:
+        cell += f" (which starts `{first_line.strip()[:60]}`)"
     where = f" (HTML: {html})" if html else ""
     return (
         f"Stage '{stage.name}' failed in notebook {stage.notebook.name}, {cell}: "

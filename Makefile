@@ -1,0 +1,57 @@
+# mlworkbench: `make help` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CONFIG ?= papermill_configs/german_credit.yaml
+UI_PORT ?= 5000
+
+.PHONY: help install demo test test-fast lab ui lint format bench clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.11")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv (if missing) and install the project with its dev tools
+
+demo: $(STAMP) ## Run the demo pipeline (German credit) and say where the reports are
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlwb run $(CONFIG)
+	@echo ""
+	@echo "Reports: open $(CURDIR)/reports/index.html in a browser."
+	@echo "MLflow UI: make ui, then http://127.0.0.1:$(UI_PORT)"
+
+test: $(STAMP) ## Run the whole test suite (unit and end-to-end notebook tests)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+
+test-fast: $(STAMP) ## Run the unit tests only (no notebook kernels)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -m "not notebook"
+
+lab: $(STAMP) ## Start JupyterLab with the project's kernel
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --notebook-dir=$(CURDIR)
+
+ui: $(STAMP) ## Start the MLflow UI on 127.0.0.1 against the default store (mlflow.db)
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host 127.0.0.1 --port $(UI_PORT)
+
+lint: $(STAMP) ## Lint and check formatting (ruff) and that notebooks carry no outputs
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/nbstripout --verify notebooks/*.ipynb tests/fixtures/notebooks/*.ipynb
+
+format: $(STAMP) ## Format the code and fix what ruff can fix
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP) ## Run the benchmarks in bench/ (needs ../shared/data or MLWB_BENCH_DATA)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/run.py
+
+clean: ## Remove generated reports, the default MLflow store and caches (keeps .venv)
+	rm -rf reports/*/ reports/index.html mlflow.db mlruns .pytest_cache .ruff_cache

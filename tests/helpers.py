@@ -1,0 +1,38 @@
+"""Helpers the tests share: repo paths and a way to run the real `mlwb` command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+CONFIGS = REPO / "papermill_configs"
+FIXTURE_NOTEBOOKS = REPO / "tests" / "fixtures" / "notebooks"
+MLWB = str(Path(sys.executable).with_name("mlwb"))
+
+
+def write_config(folder: Path, name: str, text: str) -> Path:
+    """Write a config file and return its path."""
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def mlwb(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: int = 900):
+    """Run the real `mlwb` command and return the completed process (never raises)."""
+    return subprocess.run(
+        [MLWB, *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def sqlite_uri(root: Path) -> str:
+    """The default store of a project folder."""
+    return f"sqlite:///{root / 'mlflow.db'}"
