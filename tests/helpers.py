@@ -12,6 +12,7 @@ NOTEBOOKS = REPO / "notebooks"
 CONFIGS = REPO / "papermill_configs"
 FIXTURE_NOTEBOOKS = REPO / "tests" / "fixtures" / "notebooks"
 MLWB = str(Path(sys.executable).with_name("mlwb"))
+PAPERMILL = str(Path(sys.executable).with_name("papermill"))
 
 
 def write_config(folder: Path, name: str, text: str) -> Path:

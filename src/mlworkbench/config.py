@@ -63,8 +63,26 @@ class PipelineConfig:
     stages: dict[str, dict[str, Any]]
     notebooks_dir: Path
     raw: dict[str, Any] = field(default_factory=dict)
-    data_digest: str = ""
     data_shape: tuple[int, int] = (0, 0)
+    frame: Any = field(default=None, repr=False)
+    """The data as validated; kept until its digest is computed, then released."""
+    _digest: str = field(default="", repr=False)
+
+    @property
+    def data_digest(self) -> str:
+        """MLflow's digest of the data, computed on first use (it imports MLflow)."""
+        if not self._digest:
+            frame = self.frame
+            if frame is None:
+                frame = data_module.load_dataset(
+                    self.data.source,
+                    self.data.target,
+                    self.data.task,
+                    self.data.sensitive_features,
+                    self.data.csv,
+                )
+            self._digest, self.frame = data_module.dataset_digest(frame), None
+        return self._digest
 
     def available_stages(self) -> dict[str, Stage]:
         """Every stage the notebooks folder offers, by name, in pipeline order."""
@@ -110,8 +128,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping with 'experiment', "
-                          "'data' and 'stages'.")
+        raise ConfigError(
+            f"{path}: the top level must be a mapping with 'experiment', 'data' and 'stages'."
+        )
     return raw
 
 
@@ -128,8 +147,7 @@ def _check_data_section(raw: Any, where: str) -> list[str]:
             problems.append(f"{where}: 'data.{key}' is required and must be a string.")
     if raw.get("task", "classification") not in data_module.TASKS:
         problems.append(
-            f"{where}: 'data.task' is {raw.get('task')!r}; allowed: "
-            f"{', '.join(data_module.TASKS)}."
+            f"{where}: 'data.task' is {raw.get('task')!r}; allowed: {', '.join(data_module.TASKS)}."
         )
     sensitive = raw.get("sensitive_features", [])
     if not isinstance(sensitive, list) or not all(isinstance(s, str) for s in sensitive):
@@ -149,8 +167,10 @@ def _check_data_section(raw: Any, where: str) -> list[str]:
 
 def _check_stages(stages: Any, available: dict[str, Stage], where: str) -> list[str]:
     if not isinstance(stages, dict) or not stages:
-        return [f"{where}: 'stages' must be a mapping of stage names to parameters. "
-                f"Available stages: {', '.join(available) or 'none found'}."]
+        return [
+            f"{where}: 'stages' must be a mapping of stage names to parameters. "
+            f"Available stages: {', '.join(available) or 'none found'}."
+        ]
     problems = []
     for name, values in stages.items():
         if name not in available:
@@ -214,7 +234,7 @@ def load_config(path: str | Path, check_data: bool = True) -> PipelineConfig:
         sensitive_features=list(data_raw.get("sensitive_features", [])),
         csv=dict(data_raw.get("csv", {})),
     )
-    digest, shape = "", (0, 0)
+    frame = None
     if check_data:
         try:
             frame = data_module.load_dataset(
@@ -222,7 +242,6 @@ def load_config(path: str | Path, check_data: bool = True) -> PipelineConfig:
             )
         except DataError as exc:
             raise type(exc)(f"{where}: data: {exc}") from exc
-        digest, shape = data_module.dataset_digest(frame), frame.shape
     return PipelineConfig(
         path=path,
         experiment=raw["experiment"],
@@ -230,8 +249,8 @@ def load_config(path: str | Path, check_data: bool = True) -> PipelineConfig:
         stages={name: dict(values or {}) for name, values in raw["stages"].items()},
         notebooks_dir=notebooks_dir,
         raw=raw,
-        data_digest=digest,
-        data_shape=shape,
+        data_shape=frame.shape if frame is not None else (0, 0),
+        frame=frame,
     )
 
 

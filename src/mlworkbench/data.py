@@ -118,7 +118,9 @@ def read_source(source: str, csv_options: Mapping[str, Any] | None = None) -> pd
     except DataError:
         raise
     except pd.errors.EmptyDataError as exc:
-        raise EmptyDataError(f"Data file '{source}' is empty: it has no header and no rows.") from exc
+        raise EmptyDataError(
+            f"Data file '{source}' is empty: it has no header and no rows."
+        ) from exc
     except Exception as exc:  # pandas and pyarrow raise many types for a bad file
         raise UnreadableDataError(
             f"Data file '{source}' could not be read as {suffix[1:].upper()}: {exc}"

@@ -124,9 +124,7 @@ def read_contract(notebook: str | Path) -> dict[str, Parameter]:
     return _read_contract(path, mtime)
 
 
-def check_parameters(
-    notebook: str | Path, values: Mapping[str, Any], where: str = ""
-) -> list[str]:
+def check_parameters(notebook: str | Path, values: Mapping[str, Any], where: str = "") -> list[str]:
     """Every problem with `values` as parameters of `notebook`, as readable sentences.
 
     Args:

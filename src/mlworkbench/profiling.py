@@ -58,9 +58,7 @@ class ProfilePlan:
         return f"The profiling report covers {rows}, in {mode}."
 
 
-def plan_profile(
-    frame: pd.DataFrame, sample_rows: int, minimal_above_cells: int
-) -> ProfilePlan:
+def plan_profile(frame: pd.DataFrame, sample_rows: int, minimal_above_cells: int) -> ProfilePlan:
     """Decide the rows to profile and whether minimal mode is needed for this data's size."""
     profiled = min(len(frame), max(sample_rows, 1))
     cells = profiled * frame.shape[1]
@@ -115,9 +113,13 @@ def quality_table(
         unique_share = distinct / max(int(column.notna().sum()), 1)
         is_text = not pd.api.types.is_numeric_dtype(column)
         is_float = pd.api.types.is_float_dtype(column)
-        identifier = name != target and len(frame) >= 20 and (
-            (unique_share >= limits.identifier_unique_share and not is_float)
-            or (bool(ID_NAME.search(str(name))) and unique_share >= 0.5)
+        identifier = (
+            name != target
+            and len(frame) >= 20
+            and (
+                (unique_share >= limits.identifier_unique_share and not is_float)
+                or (bool(ID_NAME.search(str(name))) and unique_share >= 0.5)
+            )
         )
         association = (
             target_association(column, frame[target])
@@ -151,8 +153,10 @@ def quality_findings(table: pd.DataFrame, duplicate_rows: int, n_rows: int) -> l
     """The data-quality problems worth a reader's attention, as plain sentences."""
     findings = []
     for flag, sentence in (
-        ("possible leakage", "nearly determine the target (possible leakage, check before "
-         "training)"),
+        (
+            "possible leakage",
+            "nearly determine the target (possible leakage, check before training)",
+        ),
         ("likely identifier", "look like identifiers (unique per row; not useful as features)"),
         ("constant", "hold a single value (carry no information)"),
         ("high cardinality", "have many distinct text values (need grouping or encoding)"),
@@ -162,8 +166,10 @@ def quality_findings(table: pd.DataFrame, duplicate_rows: int, n_rows: int) -> l
             findings.append(f"{len(names)} column(s) {sentence}: {', '.join(names)}.")
     missing = table[table["missing_share"] > 0].sort_values("missing_share", ascending=False)
     if not missing.empty:
-        top = ", ".join(f"{c} ({s:.0%})" for c, s in
-                        zip(missing["column"][:5], missing["missing_share"][:5], strict=False))
+        top = ", ".join(
+            f"{c} ({s:.0%})"
+            for c, s in zip(missing["column"][:5], missing["missing_share"][:5], strict=False)
+        )
         findings.append(f"{len(missing)} column(s) have missing values, most in: {top}.")
     if duplicate_rows:
         findings.append(
@@ -179,8 +185,11 @@ def target_distribution(frame: pd.DataFrame, target: str, task: str) -> pd.DataF
     if task == "classification":
         counts = labels.value_counts(dropna=False)
         return pd.DataFrame(
-            {"class": counts.index.astype(str), "rows": counts.to_numpy(),
-             "share": (counts / counts.sum()).to_numpy()}
+            {
+                "class": counts.index.astype(str),
+                "rows": counts.to_numpy(),
+                "share": (counts / counts.sum()).to_numpy(),
+            }
         )
     stats = labels.describe()
     return pd.DataFrame({"statistic": stats.index, "value": stats.to_numpy()})
@@ -301,9 +310,11 @@ class EdaResult:
 
 def source_label(source: str) -> str:
     """A short name for a data source: the bundled name, or the file name of a path."""
-    return source if ":" in source and "/" not in source else source.replace("\\", "/").rsplit(
-        "/", 1
-    )[-1]
+    return (
+        source
+        if ":" in source and "/" not in source
+        else source.replace("\\", "/").rsplit("/", 1)[-1]
+    )
 
 
 def analyse(

@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 INDEX_FILE = "index.html"
 _REMOTE_SCRIPT = re.compile(r'<script[^>]+src="https?://[^"]*"[^>]*>\s*</script>', re.I)
 
@@ -28,6 +26,7 @@ def notebook_to_html(notebook: str | Path, output: str | Path, title: str = "") 
     scripts that would load from the network (MathJax, require.js) are removed so the page
     opens offline and in the MLflow UI's sandboxed artifact view.
     """
+    import nbformat
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(notebook), as_version=4)
@@ -117,8 +116,13 @@ def table_html(
     for column, digits in (decimals or {}).items():
         formatters[names.get(column, column)] = lambda v, d=digits: "–" if v != v else f"{v:.{d}f}"
     return frame.rename(columns=names).to_html(
-        index=False, escape=True, formatters=formatters, na_rep="–", border=0,
-        classes="dataframe mlwb-table", justify="left",
+        index=False,
+        escape=True,
+        formatters=formatters,
+        na_rep="–",
+        border=0,
+        classes="dataframe mlwb-table",
+        justify="left",
     )
 
 
@@ -189,8 +193,9 @@ def collect_runs(client: Any, reports_dir: Path) -> list[RunEntry]:
                     status=child.info.status,
                     report=report,
                     report_exists=bool(report) and (reports_dir / report).is_file(),
-                    key_figures={k: child.data.metrics[k] for k in wanted
-                                 if k in child.data.metrics},
+                    key_figures={
+                        k: child.data.metrics[k] for k in wanted if k in child.data.metrics
+                    },
                 )
             )
         entries.append(
@@ -211,9 +216,7 @@ def collect_runs(client: Any, reports_dir: Path) -> list[RunEntry]:
 def _search_all(client: Any, experiment_ids: list[str], filter_string: str) -> list[Any]:
     runs, token = [], None
     while True:
-        page = client.search_runs(
-            experiment_ids, filter_string, max_results=1000, page_token=token
-        )
+        page = client.search_runs(experiment_ids, filter_string, max_results=1000, page_token=token)
         runs.extend(page)
         token = page.token
         if not token:

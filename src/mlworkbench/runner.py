@@ -10,6 +10,8 @@ Ctrl-C marks them KILLED.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mlworkbench import reports, tracking
+from mlworkbench import kernels, reports, tracking
 from mlworkbench.config import PipelineConfig, Stage
 from mlworkbench.exceptions import PipelineInterrupted, StageFailedError
 from mlworkbench.params import read_contract
@@ -71,18 +73,27 @@ def stage_parameters(config: PipelineConfig, stage: Stage, runner_values: dict[s
 
 
 @contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    """Set environment variables (inherited by kernels) for the duration of a block."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
+def _interruptible() -> Iterator[None]:
+    """Turn Ctrl-C and SIGTERM (from a scheduler or `kill`) into KeyboardInterrupt.
+
+    Also restores Python's Ctrl-C handling when the process was started with SIGINT ignored
+    (a background job of a non-interactive shell), so the runs can still be marked KILLED.
+    """
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in saved:
+        signal.signal(sig, interrupt)
     try:
         yield
     finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
 
 
 def failure_message(stage: Stage, exc: Any, partial: Path, html: Path | None) -> str:
@@ -108,15 +119,26 @@ class PipelineRunner:
         echo: Callable[[str], None] = print,
         progress: bool = True,
     ):
-        import mlflow
-
         self.config = config
         self.root = project_root
         self.echo = echo
         self.progress = progress
         self.uri = tracking.tracking_uri(project_root)
-        self.client = mlflow.MlflowClient(self.uri)
         self.reports_dir = project_root / REPORTS_DIR
+        self.base_tags = tracking.standard_tags(config.path.parent, self._config_label())
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        """The MLflow client, created on first use (opening the store takes a second or two)."""
+        if self._client is None:
+            import mlflow
+
+            self._client = mlflow.MlflowClient(self.uri)
+        return self._client
+
+    def _start_kernel(self, stage: Stage) -> Any:
+        return kernels.start_kernel(stage.notebook, {**os.environ, "MLFLOW_TRACKING_URI": self.uri})
 
     def _config_label(self) -> str:
         try:
@@ -125,8 +147,10 @@ class PipelineRunner:
             return str(self.config.path)
 
     def _start_parent(self, experiment_id: str) -> str:
+        from mlflow.entities import Param
+
         tags = {
-            **tracking.standard_tags(self.root, self._config_label()),
+            **self.base_tags,
             tracking.TAG_PIPELINE: "true",
             tracking.TAG_DIGEST: self.config.data_digest,
         }
@@ -138,8 +162,7 @@ class PipelineRunner:
         self.client.log_artifact(run_id, str(self.config.path), "config")
         data_params = tracking.flatten({"data": self.config.raw.get("data", {})})
         data_params["stages"] = ",".join(self.config.stages)
-        for key, value in data_params.items():
-            self.client.log_param(run_id, key, str(value))
+        self.client.log_batch(run_id, params=[Param(k, str(v)) for k, v in data_params.items()])
         return run_id
 
     def run(self, stage_names: list[str] | tuple[str, ...] = ()) -> PipelineResult:
@@ -149,24 +172,24 @@ class PipelineRunner:
         is rebuilt.
         """
         stages = self.config.selected_stages(stage_names)
+        first_kernel = self._start_kernel(stages[0])  # boots while the runs are prepared
+        try:
+            return self._run_pipeline(stages, first_kernel)
+        finally:
+            kernels.stop_kernel(first_kernel)
+
+    def _run_pipeline(self, stages: list[Stage], first_kernel: Any) -> PipelineResult:
         experiment_id = tracking.get_or_create_experiment(self.client, self.config.experiment)
         parent_id = self._start_parent(experiment_id)
         stamp = datetime.now(tz=UTC).strftime("%Y%m%d-%H%M%S")
         run_dir = self.reports_dir / _slug(self.config.experiment) / f"{stamp}-{parent_id[:8]}"
         result = PipelineResult(parent_id, self.config.experiment, "RUNNING", self.uri, run_dir)
-        error: Exception | None = None
         try:
-            for number, stage in enumerate(stages, start=1):
-                self.echo(f"[{number}/{len(stages)}] stage '{stage.name}': {stage.notebook.name}")
-                outcome = self._run_stage(stage, experiment_id, parent_id, run_dir)
-                result.stages.append(outcome)
-                if outcome.status == "FAILED":
-                    error = StageFailedError(outcome.error)
-                    break
-                self.echo(f"      done in {outcome.seconds:.1f} s: {outcome.html}")
+            with _interruptible():
+                error = self._run_stages(stages, experiment_id, parent_id, result, first_kernel)
         except KeyboardInterrupt:
             error = PipelineInterrupted(
-                f"Interrupted by the user; runs marked KILLED. Partial output: {run_dir}"
+                f"Interrupted; the runs are marked KILLED. Partial output: {run_dir}"
             )
         if error is None:
             result.status = "FINISHED"
@@ -179,7 +202,31 @@ class PipelineRunner:
             raise error
         return result
 
-    def _run_stage(self, stage: Stage, experiment_id: str, parent_id: str, run_dir: Path):
+    def _run_stages(
+        self,
+        stages: list[Stage],
+        experiment_id: str,
+        parent_id: str,
+        result: PipelineResult,
+        first_kernel: Any,
+    ) -> Exception | None:
+        """Run `stages` in order until one fails; return the failure, if any."""
+        for number, stage in enumerate(stages, start=1):
+            self.echo(f"[{number}/{len(stages)}] stage '{stage.name}': {stage.notebook.name}")
+            kernel = first_kernel if number == 1 else self._start_kernel(stage)
+            try:
+                outcome = self._run_stage(stage, experiment_id, parent_id, result.run_dir, kernel)
+            finally:
+                kernels.stop_kernel(kernel)
+            result.stages.append(outcome)
+            if outcome.status == "FAILED":
+                return StageFailedError(outcome.error)
+            self.echo(f"      done in {outcome.seconds:.1f} s: {outcome.html}")
+        return None
+
+    def _run_stage(
+        self, stage: Stage, experiment_id: str, parent_id: str, run_dir: Path, kernel: Any
+    ) -> StageResult:
         import papermill
         from papermill.exceptions import PapermillExecutionError
 
@@ -189,7 +236,7 @@ class PipelineRunner:
             tracking.TAG_STAGE: stage.name,
             tracking.TAG_NOTEBOOK: stage.notebook.name,
             tracking.TAG_DIGEST: self.config.data_digest,
-            **tracking.standard_tags(self.root, self._config_label()),
+            **self.base_tags,
         }
         run_id = self.client.create_run(experiment_id, run_name=stage.name, tags=tags).info.run_id
         output = run_dir / f"{stage.report_stem}.ipynb"
@@ -207,14 +254,13 @@ class PipelineRunner:
         )
         status, error, started = "FINISHED", "", time.perf_counter()
         try:
-            with _environment(MLFLOW_TRACKING_URI=self.uri):
-                papermill.execute_notebook(
-                    str(stage.notebook),
-                    str(output),
-                    parameters=parameters,
-                    progress_bar=self.progress,
-                    cwd=str(stage.notebook.parent),
-                )
+            papermill.execute_notebook(
+                str(stage.notebook),
+                str(output),
+                parameters=parameters,
+                progress_bar=self.progress,
+                km=kernel,
+            )
         except PapermillExecutionError as exc:
             status = "FAILED"
             error = failure_message(stage, exc, output, html)

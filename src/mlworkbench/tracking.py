@@ -21,8 +21,14 @@ from typing import Any
 
 DEFAULT_DB = "mlflow.db"
 DEFAULT_ARTIFACTS = "mlruns"
-TRACKED_PACKAGES = ("mlworkbench", "mlflow", "papermill", "pandas", "scikit-learn",
-                    "ydata-profiling")
+TRACKED_PACKAGES = (
+    "mlworkbench",
+    "mlflow",
+    "papermill",
+    "pandas",
+    "scikit-learn",
+    "ydata-profiling",
+)
 
 TAG_PIPELINE = "mlwb.pipeline"
 TAG_STAGE = "mlwb.stage"
@@ -91,6 +97,7 @@ def get_or_create_experiment(client: Any, name: str) -> str:
 
 def git_commit(project_root: str | Path) -> str:
     """The project's git commit, with `-dirty` when the work tree has changes; '' outside git."""
+
     def git(*args: str) -> str:
         result = subprocess.run(
             ["git", "-C", str(project_root), *args], capture_output=True, text=True, check=False
@@ -114,12 +121,13 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def standard_tags(project_root: str | Path, config_file: str = "") -> dict[str, str]:
-    """Tags every workbench run carries: config file, git commit and package versions."""
+def standard_tags(code_dir: str | Path, config_file: str = "") -> dict[str, str]:
+    """Tags every workbench run carries: config file, git commit of `code_dir` (the folder
+    of the config or notebook that ran) and package versions."""
     versions = package_versions()
     return {
         TAG_CONFIG: config_file,
-        TAG_GIT: git_commit(project_root),
+        TAG_GIT: git_commit(code_dir),
         TAG_VERSION: versions["mlworkbench"],
         TAG_PACKAGES: json.dumps(versions, sort_keys=True),
     }
@@ -162,7 +170,7 @@ def start_stage_run(
     else:
         client = mlflow.MlflowClient()
         experiment_id = get_or_create_experiment(client, experiment)
-        tags = {TAG_STAGE: stage, TAG_NOTEBOOK: notebook, **standard_tags(find_project_root())}
+        tags = {TAG_STAGE: stage, TAG_NOTEBOOK: notebook, **standard_tags(Path.cwd())}
         run = mlflow.start_run(experiment_id=experiment_id, run_name=stage, tags=tags)
         _OWNS_RUN = True
     if params:
@@ -231,13 +239,25 @@ def dataset_source(source: str) -> Any:
         return resolve_dataset_source(Path(source).resolve().as_uri())
 
 
+SCHEMA_SAMPLE_ROWS = 5000
+"""Rows from which a logged dataset's column schema is inferred (the digest uses all rows)."""
+
+
 def log_dataset_input(frame: Any, source: str, target: str, name: str, context: str) -> str:
-    """Log `frame` as a dataset input of the active run, tag its digest, return the digest."""
+    """Log `frame` as a dataset input of the active run, tag its digest, return the digest.
+
+    The column schema is inferred from a random sample of `SCHEMA_SAMPLE_ROWS` rows, which
+    gives the same column types at a fraction of the cost on large frames (MLflow inspects
+    every value of text columns otherwise); the digest and row counts cover every row.
+    """
     import mlflow
+    from mlflow.models import infer_signature
 
     dataset = mlflow.data.from_pandas(
         frame, source=dataset_source(source), targets=target, name=name
     )
+    sample = frame.sample(n=min(len(frame), SCHEMA_SAMPLE_ROWS), random_state=0)
+    dataset.__dict__["schema"] = infer_signature(sample).inputs  # fills the cached property
     mlflow.log_input(dataset, context=context)
     mlflow.set_tag(TAG_DIGEST, dataset.digest)
     return dataset.digest

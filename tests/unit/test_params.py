@@ -12,8 +12,10 @@ from mlworkbench.params import check_parameters, read_contract, value_matches_ty
 
 def make_notebook(path, parameters_source, tagged=True):
     nb = nbformat.v4.new_notebook()
-    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                  "language": "python"}, "language_info": {"name": "python"}}
+    nb.metadata = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+    }
     cell = nbformat.v4.new_code_cell(parameters_source)
     if tagged:
         cell.metadata["tags"] = ["parameters"]
@@ -77,7 +79,7 @@ def test_unannotated_parameter_is_refused(tmp_path):
 
 
 def test_annotation_papermill_cannot_read_is_refused(tmp_path):
-    path = make_notebook(tmp_path / "n.ipynb", 'x: str | None = None  # optional')
+    path = make_notebook(tmp_path / "n.ipynb", "x: str | None = None  # optional")
     with pytest.raises(NotebookContractError, match="Papermill cannot read the declaration of x"):
         read_contract(path)
 

@@ -25,8 +25,9 @@ def executed_notebook(path):
     code = nbformat.v4.new_code_cell("secret_code_line = 42")
     code.outputs = [
         nbformat.v4.new_output("display_data", data={"image/png": PNG, "text/plain": "fig"}),
-        nbformat.v4.new_output("error", ename="ValueError", evalue="bad <value>",
-                               traceback=["ValueError: bad <value>"]),
+        nbformat.v4.new_output(
+            "error", ename="ValueError", evalue="bad <value>", traceback=["ValueError: bad <value>"]
+        ),
     ]
     nb.cells = [nbformat.v4.new_markdown_cell("# Title here"), code]
     nbformat.write(nb, path)
@@ -79,8 +80,13 @@ def test_index_lists_runs_newest_first_and_escapes_names(tmp_path):
         child = client.create_run(
             exp_id,
             run_name="eda",
-            tags={"mlwb.pipeline": "stage", "mlflow.parentRunId": parent, "mlwb.stage": "eda",
-                  "mlwb.report": "e/01-eda.html", "mlwb.key_figures": "rows"},
+            tags={
+                "mlwb.pipeline": "stage",
+                "mlflow.parentRunId": parent,
+                "mlwb.stage": "eda",
+                "mlwb.report": "e/01-eda.html",
+                "mlwb.key_figures": "rows",
+            },
         ).info.run_id
         client.log_metric(child, "rows", 1000)
         client.set_terminated(child, "FINISHED")

@@ -1,0 +1,114 @@
+"""Shared benchmark plumbing: data location, timing with peak memory, machine facts, tables."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+
+
+def data_dir() -> Path:
+    """The shared datasets folder: $MLWB_BENCH_DATA, else ../shared/data beside the repo."""
+    folder = Path(os.environ.get("MLWB_BENCH_DATA", REPO.parent / "shared" / "data")).resolve()
+    if not (folder / "adult.csv").is_file():
+        sys.exit(
+            f"bench: {folder / 'adult.csv'} not found. Set MLWB_BENCH_DATA to the folder "
+            "holding the shared datasets (adult.csv, ...)."
+        )
+    return folder
+
+
+@dataclass
+class Measurement:
+    """One timed command: wall seconds and the peak memory of its whole process tree."""
+
+    name: str
+    seconds: float
+    peak_mb: float
+    returncode: int
+
+
+def measure(name: str, command: list[str], cwd: Path, env: dict | None = None) -> Measurement:
+    """Run `command`, sampling the summed RSS of it and its children every 50 ms."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    peak, done = 0, threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        root = psutil.Process(process.pid)
+        while not done.is_set():
+            try:
+                tree = [root, *root.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            except psutil.Error:
+                pass
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, stderr = process.communicate()
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
+        print(stderr[-3000:], file=sys.stderr)
+    return Measurement(name, seconds, peak / 2**20, process.returncode)
+
+
+def machine() -> dict[str, str]:
+    """The facts that make a benchmark table comparable."""
+    from importlib.metadata import version
+
+    packages = ("mlworkbench", "mlflow", "papermill", "ydata-profiling", "pandas", "nbconvert")
+    return {
+        "date": datetime.now(tz=UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": platform.processor() or platform.machine(),
+        "cores": str(os.cpu_count()),
+        "memory": f"{psutil.virtual_memory().total / 2**30:.0f} GiB",
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        **{p: version(p) for p in packages},
+    }
+
+
+def write_results(name: str, title: str, rows: list[dict], notes: list[str]) -> str:
+    """Write `bench/results/<name>.md` and `.json`; return the markdown."""
+    facts = machine()
+    columns = list(rows[0])
+    lines = [f"# {title}", ""]
+    lines += [f"| {' | '.join(columns)} |", f"|{'|'.join('---' for _ in columns)}|"]
+    lines += [f"| {' | '.join(str(r[c]) for c in columns)} |" for r in rows]
+    lines += ["", *notes, "", "Machine: " + ", ".join(f"{k} {v}" for k, v in facts.items())]
+    markdown = "\n".join(lines) + "\n"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.md").write_text(markdown, encoding="utf-8")
+    (RESULTS / f"{name}.json").write_text(
+        json.dumps({"title": title, "rows": rows, "notes": notes, "machine": facts}, indent=2),
+        encoding="utf-8",
+    )
+    return markdown
+
+
+def as_dict(measurement: Measurement) -> dict:
+    """A measurement as a plain dict."""
+    return asdict(measurement)

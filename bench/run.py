@@ -1,0 +1,33 @@
+"""Run every benchmark (`make bench`); results go to bench/results/ as markdown and JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_eda  # noqa: E402
+
+BENCHMARKS = {"eda": bench_eda.run}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "names",
+        nargs="*",
+        choices=[[], *BENCHMARKS],
+        default=[],
+        help="benchmarks to run (default: all)",
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="repeats per side (default 3)")
+    args = parser.parse_args()
+    for name in args.names or BENCHMARKS:
+        print(f"Benchmark '{name}':", flush=True)
+        print(BENCHMARKS[name](repeats=args.repeats))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Jupyter kernels the runner starts itself, so their start-up overlaps the runner's own work.
+
+A kernel takes seconds to boot and to import pandas and MLflow. The runner launches the
+kernel of a stage before it opens the MLflow store and creates the runs, with those imports
+as start-up lines (IPython runs them before the kernel reports ready, outside the history, so
+execution counts and outputs are untouched), and hands the running kernel to Papermill. When
+the notebook is done, every result is already in MLflow and on disk, so the kernel is stopped
+at once rather than given seconds to shut down politely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+WARM_UP = "import matplotlib.pyplot, pandas, mlflow.store.tracking.sqlalchemy_store"
+"""Imports every stage needs, run by the kernel while the runner prepares the MLflow runs."""
+
+
+def kernel_name(notebook: Path) -> str:
+    """The kernel a notebook asks for in its metadata (`python3` when it names none)."""
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    return nb.metadata.get("kernelspec", {}).get("name") or "python3"
+
+
+def start_kernel(notebook: Path, env: Mapping[str, str], warm_up: str = WARM_UP) -> Any:
+    """Launch `notebook`'s kernel in its folder with `env` and return its manager.
+
+    Returns without waiting for the kernel to be ready; Papermill waits when it connects.
+    A failing warm-up line only costs its time: IPython reports it and the kernel starts.
+    """
+    from jupyter_client.manager import KernelManager
+
+    manager = KernelManager(kernel_name=kernel_name(notebook))
+    extra = [f"--IPKernelApp.exec_lines={warm_up}"] if warm_up else []
+    manager.start_kernel(cwd=str(notebook.parent), env=dict(env), extra_arguments=extra)
+    return manager
+
+
+def stop_kernel(manager: Any) -> None:
+    """Stop the kernel now and release its ports and connection file (again: no effect)."""
+    if manager.has_kernel:
+        manager.shutdown_kernel(now=True)
