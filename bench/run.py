@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_eda  # noqa: E402
+import bench_eda
 
 BENCHMARKS = {"eda": bench_eda.run}
 

@@ -15,13 +15,13 @@ from typing import Any
 
 import click
 
+from mlworkbench import __version__
+from mlworkbench.exceptions import ConfigError, MlwbError
+
 # jsonschema (under nbformat) imports rfc3987_syntax when it is installed, which compiles a
 # grammar for checking IRI formats and costs about 1.5 s at every start. Notebook validation
 # never uses those formats, so the command line runs without it.
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
-
-from mlworkbench import __version__
-from mlworkbench.exceptions import ConfigError, MlwbError
 
 
 def _fail(exc: MlwbError) -> None:

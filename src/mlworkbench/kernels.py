@@ -35,12 +35,22 @@ def start_kernel(notebook: Path, env: Mapping[str, str], warm_up: str = WARM_UP)
     from jupyter_client.manager import KernelManager
 
     manager = KernelManager(kernel_name=kernel_name(notebook))
-    extra = [f"--IPKernelApp.exec_lines={warm_up}"] if warm_up else []
+    # The kernel's own log says only that its loopback ports are unencrypted: keep errors.
+    extra = ["--IPKernelApp.log_level=ERROR"]
+    if warm_up:
+        extra.append(f"--IPKernelApp.exec_lines={warm_up}")
     manager.start_kernel(cwd=str(notebook.parent), env=dict(env), extra_arguments=extra)
     return manager
 
 
 def stop_kernel(manager: Any) -> None:
-    """Stop the kernel now and release its ports and connection file (again: no effect)."""
-    if manager.has_kernel:
-        manager.shutdown_kernel(now=True)
+    """Kill the kernel process and remove its connection file; calling it again does nothing.
+
+    Works on the process itself rather than through jupyter_client's event loop, because after
+    Ctrl-C that loop still holds the interrupted Papermill tasks and would wait on them.
+    """
+    process = getattr(manager.provisioner, "process", None)
+    if process is not None and process.poll() is None:
+        process.kill()
+        process.wait(timeout=30)
+    manager.cleanup_connection_file()
