@@ -223,8 +223,11 @@ def _search_all(client: Any, experiment_ids: list[str], filter_string: str) -> l
             return runs
 
 
-def format_figure(value: float) -> str:
-    """A key figure as people read it: integers without decimals, shares with three digits."""
+def format_figure(value: float, name: str = "") -> str:
+    """A key figure as people read it: shares (`*_share`) as percentages, counts with
+    thousands separators, other values with three significant digits."""
+    if name.endswith("_share"):
+        return f"{value:.1%}"
     if float(value).is_integer():
         return f"{int(value):,}"
     return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"

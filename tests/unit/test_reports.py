@@ -109,3 +109,4 @@ def test_empty_store_gives_an_index_that_says_what_to_do(tmp_path):
 def test_format_figure():
     assert reports.format_figure(48842.0) == "48,842"
     assert reports.format_figure(0.01234) == "0.0123"
+    assert reports.format_figure(0.01234, "missing_share") == "1.2%"
