@@ -7,7 +7,7 @@ Exit codes: 0 success; 1 a stage failed while running; 2 invalid config, paramet
 from __future__ import annotations
 
 import functools
-import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -136,7 +136,7 @@ def run(config: Path, stages: tuple[str, ...], project_dir: Path | None, progres
     from mlworkbench.runner import PipelineRunner
     from mlworkbench.tracking import find_project_root
 
-    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")  # for this process and its kernels
     cfg = load_config(config)
     root = (project_dir or find_project_root(cfg.path.parent)).resolve()
     runner = PipelineRunner(cfg, root, echo=click.echo, progress=progress)
