@@ -29,7 +29,7 @@ stages:
 """
 
 
-def run(repeats: int = 3) -> str:
+def run(repeats: int = 5) -> str:
     """Run the benchmark and return its markdown table."""
     import mlflow
 

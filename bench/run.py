@@ -22,7 +22,7 @@ def main() -> None:
         default=[],
         help="benchmarks to run (default: all)",
     )
-    parser.add_argument("--repeats", type=int, default=3, help="repeats per side (default 3)")
+    parser.add_argument("--repeats", type=int, default=5, help="repeats per side (default 5)")
     args = parser.parse_args()
     for name in args.names or BENCHMARKS:
         print(f"Benchmark '{name}':", flush=True)

@@ -19,6 +19,17 @@ INDEX_FILE = "index.html"
 _REMOTE_SCRIPT = re.compile(r'<script[^>]+src="https?://[^"]*"[^>]*>\s*</script>', re.I)
 
 
+def preload_exporter() -> None:
+    """Import nbconvert in a background thread, so rendering starts at once when a stage ends.
+
+    The runner calls this as a notebook starts: its own thread then mostly waits on the
+    kernel, so the import costs no wall time.
+    """
+    import threading
+
+    threading.Thread(target=lambda: __import__("nbconvert"), daemon=True).start()
+
+
 def notebook_to_html(notebook: str | Path, output: str | Path, title: str = "") -> Path:
     """Render an executed notebook as a self-contained HTML report with code hidden.
 

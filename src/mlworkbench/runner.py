@@ -253,6 +253,7 @@ class PipelineRunner:
             },
         )
         status, error, started = "FINISHED", "", time.perf_counter()
+        reports.preload_exporter()
         try:
             papermill.execute_notebook(
                 str(stage.notebook),

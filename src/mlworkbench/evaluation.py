@@ -1,0 +1,187 @@
+"""Model evaluation: metrics, the naive baseline, the decision threshold, plots and the
+plain-language verdict. Pure computation on labels, scores and predictions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlworkbench.exceptions import DataError
+
+THRESHOLDS = ("fixed", "max_f1", "cost")
+PRIMARY_METRIC = {"binary": "roc_auc", "multiclass": "roc_auc_ovr", "regression": "rmse"}
+LOWER_IS_BETTER = {"rmse", "mae", "mape", "log_loss", "brier"}
+
+
+def problem_kind(task: str, n_classes: int) -> str:
+    """`binary`, `multiclass` or `regression`."""
+    if task == "regression":
+        return "regression"
+    return "binary" if n_classes == 2 else "multiclass"
+
+
+def choose_threshold(
+    y_true: np.ndarray, positive_score: np.ndarray, rule: str, fixed: float = 0.5,
+    cost_ratio: float = 1.0,
+) -> float:
+    """The probability above which a row is called positive (binary classification).
+
+    `fixed` uses `fixed`; `max_f1` the threshold with the best F1; `cost` the one with the
+    lowest total cost when a missed positive costs `cost_ratio` times a false alarm.
+    """
+    if rule not in THRESHOLDS:
+        raise DataError(f"Unknown threshold rule '{rule}'. Rules: {', '.join(THRESHOLDS)}.")
+    if rule == "fixed":
+        return float(fixed)
+    candidates = np.unique(np.round(positive_score, 4))
+    best, best_value = float(fixed), -np.inf
+    for threshold in candidates:
+        predicted = positive_score >= threshold
+        tp = np.sum(predicted & (y_true == 1))
+        fp = np.sum(predicted & (y_true == 0))
+        fn = np.sum(~predicted & (y_true == 1))
+        if rule == "max_f1":
+            value = 2 * tp / max(2 * tp + fp + fn, 1)
+        else:
+            value = -(fp + cost_ratio * fn)
+        if value > best_value:
+            best, best_value = float(threshold), value
+    return best
+
+
+def classification_metrics(
+    y_true: np.ndarray, proba: np.ndarray, threshold: float = 0.5
+) -> dict[str, float]:
+    """Metrics of encoded labels 0..K-1 against class probabilities (one column per class)."""
+    from sklearn import metrics
+
+    n_classes = proba.shape[1]
+    labels = np.arange(n_classes)
+    if n_classes == 2:
+        predicted = (proba[:, 1] >= threshold).astype(int)
+        onehot = (y_true == 1).astype(float)
+        return {
+            "roc_auc": metrics.roc_auc_score(y_true, proba[:, 1]),
+            "pr_auc": metrics.average_precision_score(y_true, proba[:, 1]),
+            "accuracy": metrics.accuracy_score(y_true, predicted),
+            "balanced_accuracy": metrics.balanced_accuracy_score(y_true, predicted),
+            "f1": metrics.f1_score(y_true, predicted, zero_division=0),
+            "precision": metrics.precision_score(y_true, predicted, zero_division=0),
+            "recall": metrics.recall_score(y_true, predicted, zero_division=0),
+            "log_loss": metrics.log_loss(y_true, proba, labels=labels),
+            "brier": float(np.mean((proba[:, 1] - onehot) ** 2)),
+        }
+    predicted = proba.argmax(axis=1)
+    onehot = np.eye(n_classes)[y_true]
+    return {
+        "roc_auc_ovr": metrics.roc_auc_score(y_true, proba, multi_class="ovr", labels=labels),
+        "pr_auc": metrics.average_precision_score(onehot, proba, average="macro"),
+        "accuracy": metrics.accuracy_score(y_true, predicted),
+        "balanced_accuracy": metrics.balanced_accuracy_score(y_true, predicted),
+        "f1": metrics.f1_score(y_true, predicted, average="macro", zero_division=0),
+        "precision": metrics.precision_score(y_true, predicted, average="macro", zero_division=0),
+        "recall": metrics.recall_score(y_true, predicted, average="macro", zero_division=0),
+        "log_loss": metrics.log_loss(y_true, proba, labels=labels),
+        "brier": float(np.mean(np.sum((proba - onehot) ** 2, axis=1))),
+    }
+
+
+def regression_metrics(y_true: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    """RMSE, MAE, R² and MAPE (MAPE over rows whose true value is not zero)."""
+    from sklearn import metrics
+
+    nonzero = y_true != 0
+    return {
+        "rmse": float(np.sqrt(metrics.mean_squared_error(y_true, predicted))),
+        "mae": metrics.mean_absolute_error(y_true, predicted),
+        "r2": metrics.r2_score(y_true, predicted),
+        "mape": float(np.mean(np.abs((y_true[nonzero] - predicted[nonzero]) / y_true[nonzero])))
+        if nonzero.any() else float("nan"),
+    }
+
+
+def baseline_scores(y_train: np.ndarray, n_rows: int, n_classes: int) -> np.ndarray:
+    """The naive model: class shares of the training set (classification) or its mean."""
+    if n_classes:
+        shares = np.bincount(y_train, minlength=n_classes) / len(y_train)
+        return np.tile(shares, (n_rows, 1))
+    return np.full(n_rows, float(np.mean(y_train)))
+
+
+@dataclass
+class Evaluation:
+    """Test-set metrics of the model and of the naive baseline."""
+
+    kind: str
+    metrics: dict[str, float]
+    baseline: dict[str, float]
+    threshold: float | None
+
+    @property
+    def primary(self) -> str:
+        """The metric models are ranked by."""
+        return PRIMARY_METRIC[self.kind]
+
+    def lift(self) -> dict[str, float]:
+        """Improvement over the baseline per metric (positive = better than the baseline)."""
+        return {
+            k: (self.baseline[k] - v) if k in LOWER_IS_BETTER else (v - self.baseline[k])
+            for k, v in self.metrics.items()
+            if k in self.baseline and np.isfinite(v) and np.isfinite(self.baseline[k])
+        }
+
+    def table(self) -> pd.DataFrame:
+        """Model, baseline and lift side by side."""
+        lift = self.lift()
+        return pd.DataFrame(
+            [{"metric": k, "model": v, "baseline": self.baseline.get(k, np.nan),
+              "lift": lift.get(k, np.nan)} for k, v in self.metrics.items()]
+        )
+
+
+def evaluate(
+    kind: str, y_true: np.ndarray, scores: np.ndarray, baseline: np.ndarray,
+    threshold: float | None,
+) -> Evaluation:
+    """Score the model and the baseline on the same test rows."""
+    if kind == "regression":
+        return Evaluation(kind, regression_metrics(y_true, scores),
+                          regression_metrics(y_true, baseline), None)
+    cut = threshold if threshold is not None else 0.5
+    return Evaluation(kind, classification_metrics(y_true, scores, cut),
+                      classification_metrics(y_true, baseline, cut), threshold)
+
+
+def summary_sentences(evaluation: Evaluation, model: str, n_test: int) -> list[str]:
+    """How good the model is, compared with guessing, in words a domain expert understands."""
+    m, b = evaluation.metrics, evaluation.baseline
+    if evaluation.kind == "regression":
+        better = (1 - m["rmse"] / b["rmse"]) if b["rmse"] else 0.0
+        return [
+            f"On {n_test:,} test rows the {model} model's predictions are off by "
+            f"{m['mae']:,.3g} on average (typical error {m['rmse']:,.3g}).",
+            f"Always predicting the average would be off by {b['mae']:,.3g} on average: the "
+            f"model's typical error is {better:.0%} smaller.",
+            f"It explains {max(m['r2'], 0):.0%} of the variation in the outcome (R²).",
+        ]
+    auc = m.get("roc_auc", m.get("roc_auc_ovr"))
+    quality = ("excellent" if auc >= 0.9 else "good" if auc >= 0.8 else
+               "fair" if auc >= 0.7 else "weak")
+    sentences = [
+        f"On {n_test:,} test rows the {model} model ranks cases {quality}ly: picking one case "
+        f"of each kind at random, it scores the right one higher {auc:.0%} of the time "
+        "(ROC AUC; 50% is guessing).",
+        f"It labels {m['accuracy']:.0%} of the rows correctly, against {b['accuracy']:.0%} "
+        "for always answering the most common class; balanced accuracy (every class counted "
+        f"equally) is {m['balanced_accuracy']:.0%} against {b['balanced_accuracy']:.0%}.",
+    ]
+    if evaluation.kind == "binary":
+        sentences.append(
+            f"With the decision threshold at {evaluation.threshold:.2f}, it finds "
+            f"{m['recall']:.0%} of the positive cases, and {m['precision']:.0%} of the cases it "
+            "flags are truly positive."
+        )
+    return sentences

@@ -1,0 +1,255 @@
+"""Model training: the model catalogue, preprocessing, data splits and fitting.
+
+Preprocessing and model form one scikit-learn Pipeline, so a fitted model takes raw rows
+exactly as they appear in the source data. Classification targets are encoded as 0..K-1
+for fitting (xgboost needs that); `TrainedModel.classes` maps them back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlworkbench.exceptions import DataError, MlwbError
+
+
+class ModelConfigError(MlwbError):
+    """An unknown model or a hyperparameter the model does not accept."""
+
+    exit_code = 2
+
+
+SPLITS = ("stratified", "group", "time")
+
+
+def _xgboost(task: str) -> Callable[..., Any]:
+    import xgboost
+
+    return xgboost.XGBClassifier if task == "classification" else xgboost.XGBRegressor
+
+
+def _linear(task: str) -> Callable[..., Any]:
+    from sklearn import linear_model
+
+    return linear_model.LogisticRegression if task == "classification" else linear_model.Ridge
+
+
+def _random_forest(task: str) -> Callable[..., Any]:
+    from sklearn import ensemble
+
+    if task == "classification":
+        return ensemble.RandomForestClassifier
+    return ensemble.RandomForestRegressor
+
+
+def _hist_gradient_boosting(task: str) -> Callable[..., Any]:
+    from sklearn import ensemble
+
+    if task == "classification":
+        return ensemble.HistGradientBoostingClassifier
+    return ensemble.HistGradientBoostingRegressor
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model family: its estimator class per task, whether it needs scaled inputs, and the
+    defaults the workbench sets (a hyperparameter mapping overrides them)."""
+
+    estimator: Callable[[str], Callable[..., Any]]
+    scale: bool
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+
+MODELS: dict[str, ModelSpec] = {
+    "xgboost": ModelSpec(
+        _xgboost, scale=False,
+        defaults={"n_estimators": 300, "max_depth": 4, "learning_rate": 0.05, "n_jobs": 2},
+    ),
+    "linear": ModelSpec(_linear, scale=True, defaults={"max_iter": 2000}),
+    "random_forest": ModelSpec(
+        _random_forest, scale=False, defaults={"n_estimators": 300, "n_jobs": 2}
+    ),
+    "hist_gradient_boosting": ModelSpec(_hist_gradient_boosting, scale=False),
+}
+"""The model families a config can name."""
+
+
+def make_estimator(model: str, task: str, hyperparameters: Mapping[str, Any], seed: int) -> Any:
+    """The untrained estimator for `model`, with checked hyperparameters.
+
+    Raises:
+        ModelConfigError: unknown model, or a hyperparameter the estimator does not accept.
+    """
+    if model not in MODELS:
+        raise ModelConfigError(f"Unknown model '{model}'. Models: {', '.join(MODELS)}.")
+    spec = MODELS[model]
+    estimator_class = spec.estimator(task)
+    accepted = set(estimator_class().get_params())
+    unknown = sorted(set(hyperparameters) - accepted)
+    if unknown:
+        raise ModelConfigError(
+            f"Model '{model}' ({estimator_class.__name__}) does not accept the hyperparameter(s) "
+            f"{', '.join(unknown)}. Accepted: {', '.join(sorted(accepted))}."
+        )
+    settings = {k: v for k, v in spec.defaults.items() if k in accepted}
+    if model == "linear" and task == "regression":
+        settings.pop("max_iter", None)
+    if "random_state" in accepted:
+        settings["random_state"] = seed
+    settings.update(hyperparameters)
+    return estimator_class(**settings)
+
+
+def feature_columns(frame: pd.DataFrame, target: str, drop: list[str] | tuple[str, ...] = ()):
+    """Numeric and categorical feature names: every column but the target and `drop`."""
+    features = [c for c in frame.columns if c != target and c not in drop]
+    numeric = [c for c in features if pd.api.types.is_numeric_dtype(frame[c])
+               and not pd.api.types.is_bool_dtype(frame[c])]
+    categorical = [c for c in features if c not in numeric]
+    return numeric, categorical
+
+
+def make_pipeline(
+    frame: pd.DataFrame,
+    target: str,
+    model: str,
+    task: str,
+    hyperparameters: Mapping[str, Any],
+    seed: int,
+    drop: list[str] | tuple[str, ...] = (),
+) -> Any:
+    """Preprocessing (imputation, one-hot encoding, scaling where the model needs it) and the
+    model as one scikit-learn Pipeline taking raw rows."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline, make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+    estimator = make_estimator(model, task, hyperparameters, seed)
+    numeric, categorical = feature_columns(frame, target, drop)
+    numeric_steps = [SimpleImputer(strategy="median")]
+    if MODELS[model].scale:
+        numeric_steps.append(StandardScaler())
+    categorical_steps = [
+        FunctionTransformer(_as_text, feature_names_out="one-to-one"),
+        SimpleImputer(strategy="constant", fill_value="(missing)"),
+        OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5,
+                      sparse_output=False),
+    ]
+    preprocess = ColumnTransformer(
+        [("numeric", make_pipeline(*numeric_steps), numeric),
+         ("categorical", make_pipeline(*categorical_steps), categorical)],
+        remainder="drop",
+        verbose_feature_names_out=False,
+    )
+    return Pipeline([("preprocess", preprocess), ("model", estimator)])
+
+
+def _as_text(values: Any) -> Any:
+    """Categorical values as strings (missing stays missing), so mixed types encode alike."""
+    frame = pd.DataFrame(values)
+    return frame.astype(object).where(frame.notna(), np.nan).astype(str).where(
+        frame.notna(), np.nan
+    )
+
+
+@dataclass
+class Split:
+    """Training and test rows, and how they were chosen."""
+
+    train: pd.DataFrame
+    test: pd.DataFrame
+    strategy: str
+    description: str
+
+
+def split_data(
+    frame: pd.DataFrame,
+    target: str,
+    task: str,
+    strategy: str = "stratified",
+    test_size: float = 0.25,
+    seed: int = 42,
+    group_column: str = "",
+    time_column: str = "",
+) -> Split:
+    """Split rows into training and test sets.
+
+    `stratified` keeps class shares (classification) with a random split; `group` keeps all
+    rows of a group on one side; `time` trains on the past and tests on the future.
+
+    Raises:
+        DataError: unknown strategy or column, a time column that is not a date, or a class
+            with fewer than 2 rows on either side.
+    """
+    from sklearn.model_selection import GroupShuffleSplit, train_test_split
+
+    if strategy not in SPLITS:
+        raise DataError(f"Unknown split '{strategy}'. Splits: {', '.join(SPLITS)}.")
+    if not 0 < test_size < 1:
+        raise DataError(f"test_size must be between 0 and 1, got {test_size}.")
+    if strategy == "group":
+        _require_column(frame, group_column, "group_column")
+        splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
+        train_idx, test_idx = next(splitter.split(frame, groups=frame[group_column]))
+        train, test = frame.iloc[train_idx], frame.iloc[test_idx]
+        description = (f"grouped by '{group_column}': no {group_column} appears in both sets, "
+                       f"about {test_size:.0%} of the groups held out for testing")
+    elif strategy == "time":
+        _require_column(frame, time_column, "time_column")
+        when = _as_dates(frame[time_column], time_column)
+        order = np.argsort(when.to_numpy(), kind="stable")
+        cut = int(round(len(frame) * (1 - test_size)))
+        train, test = frame.iloc[order[:cut]], frame.iloc[order[cut:]]
+        description = (f"by time: trained on rows up to {when.iloc[order[cut - 1]]:%Y-%m-%d}, "
+                       f"tested on the {len(test):,} later rows")
+    else:
+        stratify = frame[target] if task == "classification" else None
+        if stratify is not None and stratify.value_counts().min() < 2:
+            rare = stratify.value_counts().idxmin()
+            raise DataError(
+                f"Class {rare!r} of '{target}' has fewer than 2 rows; a stratified split needs "
+                "at least 2 per class."
+            )
+        train, test = train_test_split(
+            frame, test_size=test_size, random_state=seed, stratify=stratify
+        )
+        description = (f"random{' stratified by class' if stratify is not None else ''}: "
+                       f"{1 - test_size:.0%} for training, {test_size:.0%} held out for testing")
+    if task == "classification":
+        _check_classes(train, test, target)
+    return Split(train.copy(), test.copy(), strategy, description)
+
+
+def _require_column(frame: pd.DataFrame, column: str, setting: str) -> None:
+    if not column:
+        raise DataError(f"This split needs '{setting}' to name a column.")
+    if column not in frame.columns:
+        raise DataError(f"{setting} '{column}' is not a column. Columns: "
+                        f"{', '.join(map(str, frame.columns))}.")
+
+
+def _as_dates(values: pd.Series, column: str) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    if pd.api.types.is_numeric_dtype(values):
+        raise DataError(f"time_column '{column}' holds numbers, not dates.")
+    try:
+        return pd.to_datetime(values, errors="raise", format="mixed")
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"time_column '{column}' does not hold dates: {exc}") from exc
+
+
+def _check_classes(train: pd.DataFrame, test: pd.DataFrame, target: str) -> None:
+    counts = train[target].value_counts()
+    all_classes = set(train[target]) | set(test[target])
+    missing = [c for c in all_classes if counts.get(c, 0) < 2]
+    if missing:
+        raise DataError(
+            f"Class(es) {', '.join(map(repr, missing))} of '{target}' have fewer than 2 rows in "
+            "the training set; merge rare classes or change the split."
+        )
