@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 a stage failed while running; 2 invalid config, paramet
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import sys
 from collections.abc import Callable
@@ -154,6 +155,7 @@ def run(config: Path, stages: tuple[str, ...], project_dir: Path | None, progres
         click.echo(f"  {stage.stage:<8} {stage.status:<9} {stage.html}")
     click.echo(f"  index    {result.index}")
     click.echo(f"MLflow UI: {_ui_hint(result.tracking_uri)}")
+    gc.freeze()  # nothing is left to free: skip the collection over every object at exit
 
 
 @main.command()
@@ -176,6 +178,42 @@ def report(project_dir: Path | None) -> None:
     uri = tracking_uri(root)
     index = rebuild_index(mlflow.MlflowClient(uri), root / REPORTS_DIR)
     click.echo(f"Rebuilt {index} from {uri}")
+
+
+@main.command("models")
+@click.option(
+    "--project-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Project folder of the default mlflow.db. Default: the project around the current folder.",
+)
+@reports_errors
+def list_models(project_dir: Path | None) -> None:
+    """List registered models with their versions, aliases and primary metric."""
+    import mlflow
+
+    from mlworkbench.tracking import find_project_root, tracking_uri
+
+    uri = tracking_uri((project_dir or find_project_root()).resolve())
+    client = mlflow.MlflowClient(uri)
+    registered = client.search_registered_models()
+    if not registered:
+        click.echo(f"No registered models in {uri}.")
+        return
+    for model in registered:
+        aliases = {}
+        for alias, version in (model.aliases or {}).items():
+            aliases.setdefault(str(version), []).append(alias)
+        click.echo(f"{model.name}")
+        for version in client.search_model_versions(f"name = '{model.name}'"):
+            tags = version.tags
+            metric = tags.get("primary_metric", "")
+            value = tags.get(metric, "")
+            labels = ", ".join(sorted(aliases.get(str(version.version), [])))
+            click.echo(
+                f"  v{version.version:<4} {labels or '-':<22} {metric} {value}  "
+                f"run {version.run_id[:8]}"
+            )
 
 
 if __name__ == "__main__":

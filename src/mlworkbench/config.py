@@ -165,7 +165,18 @@ def _check_data_section(raw: Any, where: str) -> list[str]:
     return problems
 
 
-def _check_stages(stages: Any, available: dict[str, Stage], where: str) -> list[str]:
+def _stage_checks(name: str, values: dict[str, Any], task: str) -> list[str]:
+    """Checks of a stage's settings beyond their types (for example known model names)."""
+    if name == "train":
+        from mlworkbench.training import check_settings
+
+        return check_settings(values, task)
+    return []
+
+
+def _check_stages(
+    stages: Any, available: dict[str, Stage], where: str, task: str = "classification"
+) -> list[str]:
     if not isinstance(stages, dict) or not stages:
         return [
             f"{where}: 'stages' must be a mapping of stage names to parameters. "
@@ -191,9 +202,12 @@ def _check_stages(stages: Any, available: dict[str, Stage], where: str) -> list[
         ]
         rest = {k: v for k, v in values.items() if k not in RUNNER_PARAMETERS}
         try:
-            problems += check_parameters(available[name].notebook, rest, f"{where}: stage '{name}'")
+            found = check_parameters(available[name].notebook, rest, f"{where}: stage '{name}'")
         except NotebookContractError as exc:
-            problems += exc.problems
+            found = exc.problems
+        problems += found or [
+            f"{where}: stage '{name}': {p}" for p in _stage_checks(name, rest, task)
+        ]
     return problems
 
 
@@ -222,7 +236,8 @@ def load_config(path: str | Path, check_data: bool = True) -> PipelineConfig:
     if not available:
         problems.append(f"{where}: no NN-<stage>.ipynb notebooks found in {notebooks_dir}.")
     problems += _check_data_section(raw.get("data"), where)
-    problems += _check_stages(raw.get("stages"), available, where)
+    task = raw["data"].get("task", "classification") if isinstance(raw.get("data"), dict) else ""
+    problems += _check_stages(raw.get("stages"), available, where, task)
     if problems:
         raise ConfigError(problems)
 

@@ -3,6 +3,7 @@ plain-language verdict. Pure computation on labels, scores and predictions."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,10 @@ def problem_kind(task: str, n_classes: int) -> str:
 
 
 def choose_threshold(
-    y_true: np.ndarray, positive_score: np.ndarray, rule: str, fixed: float = 0.5,
+    y_true: np.ndarray,
+    positive_score: np.ndarray,
+    rule: str,
+    fixed: float = 0.5,
     cost_ratio: float = 1.0,
 ) -> float:
     """The probability above which a row is called positive (binary classification).
@@ -43,10 +47,7 @@ def choose_threshold(
         tp = np.sum(predicted & (y_true == 1))
         fp = np.sum(predicted & (y_true == 0))
         fn = np.sum(~predicted & (y_true == 1))
-        if rule == "max_f1":
-            value = 2 * tp / max(2 * tp + fp + fn, 1)
-        else:
-            value = -(fp + cost_ratio * fn)
+        value = 2 * tp / max(2 * tp + fp + fn, 1) if rule == "max_f1" else -(fp + cost_ratio * fn)
         if value > best_value:
             best, best_value = float(threshold), value
     return best
@@ -99,7 +100,8 @@ def regression_metrics(y_true: np.ndarray, predicted: np.ndarray) -> dict[str, f
         "mae": metrics.mean_absolute_error(y_true, predicted),
         "r2": metrics.r2_score(y_true, predicted),
         "mape": float(np.mean(np.abs((y_true[nonzero] - predicted[nonzero]) / y_true[nonzero])))
-        if nonzero.any() else float("nan"),
+        if nonzero.any()
+        else float("nan"),
     }
 
 
@@ -137,22 +139,37 @@ class Evaluation:
         """Model, baseline and lift side by side."""
         lift = self.lift()
         return pd.DataFrame(
-            [{"metric": k, "model": v, "baseline": self.baseline.get(k, np.nan),
-              "lift": lift.get(k, np.nan)} for k, v in self.metrics.items()]
+            [
+                {
+                    "metric": k,
+                    "model": v,
+                    "baseline": self.baseline.get(k, np.nan),
+                    "lift": lift.get(k, np.nan),
+                }
+                for k, v in self.metrics.items()
+            ]
         )
 
 
 def evaluate(
-    kind: str, y_true: np.ndarray, scores: np.ndarray, baseline: np.ndarray,
+    kind: str,
+    y_true: np.ndarray,
+    scores: np.ndarray,
+    baseline: np.ndarray,
     threshold: float | None,
 ) -> Evaluation:
     """Score the model and the baseline on the same test rows."""
     if kind == "regression":
-        return Evaluation(kind, regression_metrics(y_true, scores),
-                          regression_metrics(y_true, baseline), None)
+        return Evaluation(
+            kind, regression_metrics(y_true, scores), regression_metrics(y_true, baseline), None
+        )
     cut = threshold if threshold is not None else 0.5
-    return Evaluation(kind, classification_metrics(y_true, scores, cut),
-                      classification_metrics(y_true, baseline, cut), threshold)
+    return Evaluation(
+        kind,
+        classification_metrics(y_true, scores, cut),
+        classification_metrics(y_true, baseline, cut),
+        threshold,
+    )
 
 
 def summary_sentences(evaluation: Evaluation, model: str, n_test: int) -> list[str]:
@@ -168,10 +185,17 @@ def summary_sentences(evaluation: Evaluation, model: str, n_test: int) -> list[s
             f"It explains {max(m['r2'], 0):.0%} of the variation in the outcome (R²).",
         ]
     auc = m.get("roc_auc", m.get("roc_auc_ovr"))
-    quality = ("excellent" if auc >= 0.9 else "good" if auc >= 0.8 else
-               "fair" if auc >= 0.7 else "weak")
+    quality = (
+        "very well"
+        if auc >= 0.9
+        else "well"
+        if auc >= 0.8
+        else "moderately well"
+        if auc >= 0.7
+        else "poorly"
+    )
     sentences = [
-        f"On {n_test:,} test rows the {model} model ranks cases {quality}ly: picking one case "
+        f"On {n_test:,} test rows the {model} model ranks cases {quality}: picking one case "
         f"of each kind at random, it scores the right one higher {auc:.0%} of the time "
         "(ROC AUC; 50% is guessing).",
         f"It labels {m['accuracy']:.0%} of the rows correctly, against {b['accuracy']:.0%} "
@@ -185,3 +209,71 @@ def summary_sentences(evaluation: Evaluation, model: str, n_test: int) -> list[s
             "flags are truly positive."
         )
     return sentences
+
+
+def plot_diagnostics(
+    kind: str,
+    y_true: np.ndarray,
+    scores: np.ndarray,
+    classes: list | None,
+    threshold: float | None,
+) -> Any:
+    """ROC, precision-recall, confusion matrix and calibration (classification), or predicted
+    against actual and residuals (regression), as one figure."""
+    import matplotlib.pyplot as plt
+    from sklearn import metrics
+    from sklearn.calibration import calibration_curve
+
+    if kind == "regression":
+        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+        left.scatter(y_true, scores, s=8, alpha=0.5, color="#1f6feb")
+        low, high = float(min(y_true.min(), scores.min())), float(max(y_true.max(), scores.max()))
+        left.plot([low, high], [low, high], color="#57606a", linestyle="--", linewidth=1)
+        left.set(title="Predicted against actual", xlabel="actual", ylabel="predicted")
+        right.scatter(scores, y_true - scores, s=8, alpha=0.5, color="#1f6feb")
+        right.axhline(0, color="#57606a", linestyle="--", linewidth=1)
+        right.set(title="Residuals", xlabel="predicted", ylabel="actual - predicted")
+        fig.tight_layout()
+        return fig
+    fig, axes = plt.subplots(1, 4, figsize=(17, 4))
+    curves = (
+        [("", y_true == 1, scores[:, 1])]
+        if kind == "binary"
+        else [(f"class {c}", y_true == i, scores[:, i]) for i, c in enumerate(classes or [])]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a class predicted perfectly has no false positives
+        for label, hits, score in curves:
+            fpr, tpr, _ = metrics.roc_curve(hits, score)
+            axes[0].plot(fpr, tpr, label=label or None)
+            precision, recall, _ = metrics.precision_recall_curve(hits, score)
+            axes[1].plot(recall, precision, label=label or None)
+    axes[0].plot([0, 1], [0, 1], color="#57606a", linestyle="--", linewidth=1)
+    axes[0].set(
+        title="ROC curve" + ("" if kind == "binary" else " (each class against the rest)"),
+        xlabel="false positive rate",
+        ylabel="true positive rate",
+    )
+    axes[1].set(title="Precision-recall", xlabel="recall", ylabel="precision")
+    if kind != "binary":
+        axes[0].legend(fontsize=8)
+    positive = scores[:, 1] if kind == "binary" else scores.max(axis=1)
+    hits = (y_true == 1) if kind == "binary" else (scores.argmax(axis=1) == y_true)
+    predicted = (
+        (scores[:, 1] >= threshold).astype(int) if kind == "binary" else scores.argmax(axis=1)
+    )
+    labels = [str(c) for c in classes] if classes else None
+    metrics.ConfusionMatrixDisplay.from_predictions(
+        y_true, predicted, display_labels=labels, ax=axes[2], colorbar=False, cmap="Blues"
+    )
+    axes[2].set_title("Confusion matrix (test rows)")
+    observed, expected = calibration_curve(hits, positive, n_bins=10, strategy="quantile")
+    axes[3].plot(expected, observed, marker="o", color="#1f6feb")
+    axes[3].plot([0, 1], [0, 1], color="#57606a", linestyle="--", linewidth=1)
+    axes[3].set(
+        title="Calibration" + ("" if kind == "binary" else " (most likely class)"),
+        xlabel="predicted probability",
+        ylabel="observed share",
+    )
+    fig.tight_layout()
+    return fig

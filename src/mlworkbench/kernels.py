@@ -44,7 +44,7 @@ def start_kernel(notebook: Path, env: Mapping[str, str], warm_up: str = WARM_UP)
 
 
 def stop_kernel(manager: Any) -> None:
-    """Kill the kernel process and remove its connection file; calling it again does nothing.
+    """Kill the kernel, remove its connection file, close its sockets; again: does nothing.
 
     Works on the process itself rather than through jupyter_client's event loop, because after
     Ctrl-C that loop still holds the interrupted Papermill tasks and would wait on them.
@@ -54,3 +54,5 @@ def stop_kernel(manager: Any) -> None:
         process.kill()
         process.wait(timeout=30)
     manager.cleanup_connection_file()
+    # Close the sockets of Papermill's client too: left open, they hold the exit for a second.
+    manager.context.destroy(linger=0)

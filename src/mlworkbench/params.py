@@ -103,8 +103,9 @@ def _read_contract(path: Path, mtime: float) -> dict[str, Parameter]:
     unreadable = [n for n in names if n not in inspected]
     if unreadable:
         raise NotebookContractError(
-            f"{path}: Papermill cannot read the declaration of {', '.join(unreadable)}; use one "
-            f"of the types {', '.join(SIMPLE_TYPES)} (optionally list[str] and the like)."
+            f"{path}: Papermill cannot read the declaration of {', '.join(unreadable)}; write "
+            "each as `name: type = default  # help` with one of the types "
+            f"{', '.join(SIMPLE_TYPES)} (or list[str] and the like) and no '=' in the help."
         )
     return {
         name: Parameter(

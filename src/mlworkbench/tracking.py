@@ -261,3 +261,35 @@ def log_dataset_input(frame: Any, source: str, target: str, name: str, context: 
     mlflow.log_input(dataset, context=context)
     mlflow.set_tag(TAG_DIGEST, dataset.digest)
     return dataset.digest
+
+
+def log_metrics(metrics: Mapping[str, float], prefix: str = "") -> None:
+    """Log finite metrics on the active run, names prefixed (for example `baseline_`)."""
+    import math
+
+    import mlflow
+
+    mlflow.log_metrics(
+        {f"{prefix}{k}": float(v) for k, v in metrics.items() if math.isfinite(float(v))}
+    )
+
+
+def log_figure(figure: Any, artifact_file: str) -> None:
+    """Store a matplotlib figure as an image artifact of the active run."""
+    import mlflow
+
+    mlflow.log_figure(figure, artifact_file)
+
+
+def log_json(payload: Any, artifact_file: str) -> None:
+    """Store a JSON-serialisable object as an artifact of the active run."""
+    import mlflow
+
+    mlflow.log_dict(payload, artifact_file)
+
+
+def set_tags(tags: Mapping[str, str]) -> None:
+    """Set tags on the active run."""
+    import mlflow
+
+    mlflow.set_tags(dict(tags))

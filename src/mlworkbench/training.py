@@ -66,7 +66,8 @@ class ModelSpec:
 
 MODELS: dict[str, ModelSpec] = {
     "xgboost": ModelSpec(
-        _xgboost, scale=False,
+        _xgboost,
+        scale=False,
         defaults={"n_estimators": 300, "max_depth": 4, "learning_rate": 0.05, "n_jobs": 2},
     ),
     "linear": ModelSpec(_linear, scale=True, defaults={"max_iter": 2000}),
@@ -104,11 +105,25 @@ def make_estimator(model: str, task: str, hyperparameters: Mapping[str, Any], se
     return estimator_class(**settings)
 
 
+def check_settings(values: Mapping[str, Any], task: str) -> list[str]:
+    """Problems with a train stage's model settings, found before any kernel starts."""
+    try:
+        make_estimator(
+            values.get("model", "xgboost"), task, values.get("hyperparameters", {}), seed=0
+        )
+    except (ModelConfigError, TypeError) as exc:
+        return [str(exc)]
+    return []
+
+
 def feature_columns(frame: pd.DataFrame, target: str, drop: list[str] | tuple[str, ...] = ()):
     """Numeric and categorical feature names: every column but the target and `drop`."""
     features = [c for c in frame.columns if c != target and c not in drop]
-    numeric = [c for c in features if pd.api.types.is_numeric_dtype(frame[c])
-               and not pd.api.types.is_bool_dtype(frame[c])]
+    numeric = [
+        c
+        for c in features
+        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    ]
     categorical = [c for c in features if c not in numeric]
     return numeric, categorical
 
@@ -130,19 +145,25 @@ def make_pipeline(
     from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
     estimator = make_estimator(model, task, hyperparameters, seed)
+    unknown = [c for c in drop if c not in frame.columns]
+    if unknown:
+        raise DataError(f"drop_columns names unknown column(s) {', '.join(unknown)}.")
     numeric, categorical = feature_columns(frame, target, drop)
+    if not numeric and not categorical:
+        raise DataError("No feature columns are left to train on.")
     numeric_steps = [SimpleImputer(strategy="median")]
     if MODELS[model].scale:
         numeric_steps.append(StandardScaler())
     categorical_steps = [
         FunctionTransformer(_as_text, feature_names_out="one-to-one"),
         SimpleImputer(strategy="constant", fill_value="(missing)"),
-        OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5,
-                      sparse_output=False),
+        OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5, sparse_output=False),
     ]
     preprocess = ColumnTransformer(
-        [("numeric", make_pipeline(*numeric_steps), numeric),
-         ("categorical", make_pipeline(*categorical_steps), categorical)],
+        [
+            ("numeric", make_pipeline(*numeric_steps), numeric),
+            ("categorical", make_pipeline(*categorical_steps), categorical),
+        ],
         remainder="drop",
         verbose_feature_names_out=False,
     )
@@ -152,8 +173,8 @@ def make_pipeline(
 def _as_text(values: Any) -> Any:
     """Categorical values as strings (missing stays missing), so mixed types encode alike."""
     frame = pd.DataFrame(values)
-    return frame.astype(object).where(frame.notna(), np.nan).astype(str).where(
-        frame.notna(), np.nan
+    return (
+        frame.astype(object).where(frame.notna(), np.nan).astype(str).where(frame.notna(), np.nan)
     )
 
 
@@ -197,16 +218,20 @@ def split_data(
         splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
         train_idx, test_idx = next(splitter.split(frame, groups=frame[group_column]))
         train, test = frame.iloc[train_idx], frame.iloc[test_idx]
-        description = (f"grouped by '{group_column}': no {group_column} appears in both sets, "
-                       f"about {test_size:.0%} of the groups held out for testing")
+        description = (
+            f"grouped by '{group_column}': no {group_column} appears in both sets, "
+            f"about {test_size:.0%} of the groups held out for testing"
+        )
     elif strategy == "time":
         _require_column(frame, time_column, "time_column")
         when = _as_dates(frame[time_column], time_column)
         order = np.argsort(when.to_numpy(), kind="stable")
-        cut = int(round(len(frame) * (1 - test_size)))
+        cut = round(len(frame) * (1 - test_size))
         train, test = frame.iloc[order[:cut]], frame.iloc[order[cut:]]
-        description = (f"by time: trained on rows up to {when.iloc[order[cut - 1]]:%Y-%m-%d}, "
-                       f"tested on the {len(test):,} later rows")
+        description = (
+            f"by time: trained on rows up to {when.iloc[order[cut - 1]]:%Y-%m-%d}, "
+            f"tested on the {len(test):,} later rows"
+        )
     else:
         stratify = frame[target] if task == "classification" else None
         if stratify is not None and stratify.value_counts().min() < 2:
@@ -218,8 +243,10 @@ def split_data(
         train, test = train_test_split(
             frame, test_size=test_size, random_state=seed, stratify=stratify
         )
-        description = (f"random{' stratified by class' if stratify is not None else ''}: "
-                       f"{1 - test_size:.0%} for training, {test_size:.0%} held out for testing")
+        description = (
+            f"random{' stratified by class' if stratify is not None else ''}: "
+            f"{1 - test_size:.0%} for training, {test_size:.0%} held out for testing"
+        )
     if task == "classification":
         _check_classes(train, test, target)
     return Split(train.copy(), test.copy(), strategy, description)
@@ -229,8 +256,9 @@ def _require_column(frame: pd.DataFrame, column: str, setting: str) -> None:
     if not column:
         raise DataError(f"This split needs '{setting}' to name a column.")
     if column not in frame.columns:
-        raise DataError(f"{setting} '{column}' is not a column. Columns: "
-                        f"{', '.join(map(str, frame.columns))}.")
+        raise DataError(
+            f"{setting} '{column}' is not a column. Columns: {', '.join(map(str, frame.columns))}."
+        )
 
 
 def _as_dates(values: pd.Series, column: str) -> pd.Series:
@@ -253,3 +281,126 @@ def _check_classes(train: pd.DataFrame, test: pd.DataFrame, target: str) -> None
             f"Class(es) {', '.join(map(repr, missing))} of '{target}' have fewer than 2 rows in "
             "the training set; merge rare classes or change the split."
         )
+
+
+@dataclass
+class TrainedModel:
+    """A fitted pipeline with what is needed to read its output."""
+
+    pipeline: Any
+    classes: list[Any] | None
+    threshold: float | None
+
+
+def encode_target(
+    y: pd.Series, task: str, classes: list[Any] | None = None
+) -> tuple[np.ndarray, list[Any] | None]:
+    """Targets as fitted: 0..K-1 with the original classes (classification), or floats.
+
+    Pass the training set's `classes` to encode other rows the same way.
+    """
+    if task == "regression":
+        return y.to_numpy(dtype=float), None
+    if classes is None:
+        classes = sorted(y.unique().tolist(), key=lambda v: (str(type(v)), v))
+    lookup = {c: i for i, c in enumerate(classes)}
+    unknown = set(y.unique()) - set(lookup)
+    if unknown:
+        raise DataError(f"Class(es) {', '.join(map(repr, unknown))} never seen in training.")
+    return y.map(lookup).to_numpy(dtype=int), classes
+
+
+def fit(pipeline: Any, train: pd.DataFrame, target: str, task: str) -> TrainedModel:
+    """Fit `pipeline` on the training rows (the threshold is set afterwards)."""
+    y, classes = encode_target(train[target], task)
+    pipeline.fit(train.drop(columns=[target]), y)
+    return TrainedModel(pipeline, classes, None)
+
+
+def cross_validate(
+    pipeline: Any, train: pd.DataFrame, target: str, task: str, folds: int, seed: int
+) -> pd.DataFrame:
+    """Mean and spread of the primary metrics over `folds` folds of the training rows."""
+    from sklearn.base import clone
+    from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
+
+    y, classes = encode_target(train[target], task)
+    if task == "classification":
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+        scoring = ["roc_auc" if len(classes) == 2 else "roc_auc_ovr", "accuracy"]
+    else:
+        splitter = KFold(n_splits=folds, shuffle=True, random_state=seed)
+        scoring = ["neg_root_mean_squared_error", "r2"]
+    scores = cross_validate(
+        clone(pipeline), train.drop(columns=[target]), y, cv=splitter, scoring=scoring
+    )
+    rows = []
+    for name in scoring:
+        values = scores[f"test_{name}"]
+        sign = -1 if name.startswith("neg_") else 1
+        rows.append(
+            {
+                "metric": name.removeprefix("neg_root_mean_squared_error") or "rmse",
+                "mean": sign * values.mean(),
+                "std": values.std(),
+                "folds": folds,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def reference_statistics(train: pd.DataFrame, target: str, bins: int = 10) -> dict[str, Any]:
+    """Per-feature distribution summaries of the training rows, for later drift checks.
+
+    Numeric: quantile bin edges with the share of rows in each bin, mean, std, missing share.
+    Categorical: the share of each category (top 50, the rest as `(other)`), missing share.
+    """
+    stats: dict[str, Any] = {"rows": len(train), "features": {}}
+    for column in train.columns:
+        if column == target:
+            continue
+        values = train[column]
+        entry: dict[str, Any] = {
+            "missing_share": float(values.isna().mean()),
+            "dtype": str(values.dtype),
+        }
+        present = values.dropna()
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            edges = (
+                np.unique(np.quantile(present, np.linspace(0, 1, bins + 1)))
+                if len(present)
+                else np.array([])
+            )
+            counts = np.histogram(present, bins=edges)[0] if len(edges) > 1 else np.array([])
+            entry.update(
+                kind="numeric",
+                mean=float(present.mean()),
+                std=float(present.std()),
+                bin_edges=edges.tolist(),
+                bin_shares=(counts / max(len(present), 1)).tolist(),
+            )
+        else:
+            shares = present.astype(str).value_counts(normalize=True)
+            top = shares.head(50)
+            categories = {str(k): float(v) for k, v in top.items()}
+            if len(shares) > 50:
+                categories["(other)"] = float(shares.iloc[50:].sum())
+            entry.update(kind="categorical", categories=categories)
+        stats["features"][str(column)] = entry
+    return stats
+
+
+def out_of_fold_scores(
+    pipeline: Any, train: pd.DataFrame, target: str, seed: int, folds: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
+    """Encoded labels and out-of-fold positive-class scores of the training rows (binary), so
+    a decision threshold is chosen without looking at the test set."""
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    y, _ = encode_target(train[target], "classification")
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    proba = cross_val_predict(
+        clone(pipeline), train.drop(columns=[target]), y, cv=splitter, method="predict_proba"
+    )
+    return y, proba[:, 1]

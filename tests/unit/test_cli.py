@@ -47,7 +47,7 @@ def test_validate_reports_every_problem_with_exit_code_2(project):
     assert "error: 2 problems:" in result.stderr
     assert f"{config}: stage 'eda': unknown parameter 'profile_sample_rowz'" in result.stderr
     assert "Allowed: mlflow_run_id" in result.stderr
-    assert "unknown stage 'explian'. Available stages: eda" in result.stderr
+    assert "unknown stage 'explian'. Available stages: eda, train" in result.stderr
     assert "Traceback" not in result.stderr
 
 

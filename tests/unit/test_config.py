@@ -54,7 +54,7 @@ def test_data_settings_become_notebook_parameters(configs):
 
 def test_stages_follow_notebook_numbers(project):
     stages = discover_stages(project / "notebooks")
-    assert list(stages) == ["eda"]
+    assert list(stages) == ["eda", "train"]
     assert stages["eda"].report_stem == "01-eda"
 
 
@@ -82,7 +82,7 @@ stages:
     assert "stage 'eda': unknown parameter 'profile_sample_row' for notebook 01-eda.ipynb" in joined
     assert "stage 'eda': parameter 'seed' must be int, got str 'one'" in joined
     assert "stage 'eda' sets 'data_target', which the runner sets itself" in joined
-    assert "unknown stage 'trian'. Available stages: eda" in joined
+    assert "unknown stage 'trian'. Available stages: eda, train" in joined
     assert all(p.startswith(str(configs / "bad.yaml")) for p in problems)
 
 

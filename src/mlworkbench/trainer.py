@@ -1,0 +1,103 @@
+"""The train stage's computation: split, fit, choose the decision threshold, evaluate.
+
+Pure computation on a DataFrame and settings; the training notebook shows and logs the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlworkbench import evaluation, training
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """The train stage's parameters (see notebooks/02-train.ipynb)."""
+
+    model: str = "xgboost"
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    drop_columns: list[str] = field(default_factory=list)
+    split: str = "stratified"
+    test_size: float = 0.25
+    group_column: str = ""
+    time_column: str = ""
+    cv_folds: int = 0
+    threshold_rule: str = "fixed"
+    threshold: float = 0.5
+    cost_ratio: float = 1.0
+    seed: int = 42
+
+
+@dataclass
+class TrainingOutcome:
+    """A trained model with its split, test scores and evaluation."""
+
+    trained: training.TrainedModel
+    split: training.Split
+    kind: str
+    y_test: np.ndarray
+    scores: np.ndarray
+    evaluation: evaluation.Evaluation
+    cross_validation: pd.DataFrame | None
+
+
+def train_and_evaluate(
+    frame: pd.DataFrame, target: str, task: str, settings: TrainSettings
+) -> TrainingOutcome:
+    """Everything the train stage computes, checked before any fitting starts."""
+    pipeline = training.make_pipeline(
+        frame,
+        target,
+        settings.model,
+        task,
+        settings.hyperparameters,
+        settings.seed,
+        settings.drop_columns,
+    )
+    if settings.threshold_rule not in evaluation.THRESHOLDS:
+        raise training.ModelConfigError(
+            f"Unknown threshold_rule '{settings.threshold_rule}'. "
+            f"Rules: {', '.join(evaluation.THRESHOLDS)}."
+        )
+    parts = training.split_data(
+        frame,
+        target,
+        task,
+        settings.split,
+        settings.test_size,
+        settings.seed,
+        settings.group_column,
+        settings.time_column,
+    )
+    trained = training.fit(pipeline, parts.train, target, task)
+    n_classes = len(trained.classes) if trained.classes else 0
+    kind = evaluation.problem_kind(task, n_classes)
+    if kind == "binary":
+        oof_y, oof_scores = training.out_of_fold_scores(
+            pipeline, parts.train, target, settings.seed
+        )
+        trained.threshold = evaluation.choose_threshold(
+            oof_y, oof_scores, settings.threshold_rule, settings.threshold, settings.cost_ratio
+        )
+    rows = parts.test.drop(columns=[target])
+    y_test, _ = training.encode_target(parts.test[target], task, trained.classes)
+    y_train, _ = training.encode_target(parts.train[target], task, trained.classes)
+    scores = (
+        trained.pipeline.predict(rows)
+        if kind == "regression"
+        else trained.pipeline.predict_proba(rows)
+    )
+    baseline = evaluation.baseline_scores(y_train, len(rows), n_classes)
+    result = evaluation.evaluate(kind, y_test, scores, baseline, trained.threshold)
+    folds = (
+        training.cross_validate(
+            pipeline, parts.train, target, task, settings.cv_folds, settings.seed
+        )
+        if settings.cv_folds > 1
+        else None
+    )
+    return TrainingOutcome(trained, parts, kind, y_test, scores, result, folds)

