@@ -1,7 +1,8 @@
 """The `mlwb` command line: inspect notebook contracts, validate configs, run pipelines.
 
 Exit codes: 0 success; 1 a stage failed while running; 2 invalid config, parameters or data
-(found before any kernel starts); 130 interrupted with Ctrl-C.
+(found before any kernel starts); 3 a rerun did not reproduce every metric; 130 interrupted
+with Ctrl-C.
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             _fail(exc)
 
     return wrapper
+
+
+def _quiet_mlflow() -> None:
+    """MLflow's info log and download bars say nothing a user needs (also in kernels)."""
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 def _ui_hint(uri: str) -> str:
@@ -137,7 +144,7 @@ def run(config: Path, stages: tuple[str, ...], project_dir: Path | None, progres
     from mlworkbench.runner import PipelineRunner
     from mlworkbench.tracking import find_project_root
 
-    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")  # for this process and its kernels
+    _quiet_mlflow()
     cfg = load_config(config)
     root = (project_dir or find_project_root(cfg.path.parent)).resolve()
     runner = PipelineRunner(cfg, root, echo=click.echo, progress=progress)
@@ -178,6 +185,76 @@ def report(project_dir: Path | None) -> None:
     uri = tracking_uri(root)
     index = rebuild_index(mlflow.MlflowClient(uri), root / REPORTS_DIR)
     click.echo(f"Rebuilt {index} from {uri}")
+
+
+@main.command("rerun")
+@click.argument("run_id")
+@click.option(
+    "--project-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Project folder of reports/ and the default mlflow.db. Default: the project "
+    "around the current folder.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=True,
+    show_default=True,
+    help="Show a progress bar of the cells of each stage.",
+)
+@reports_errors
+def rerun_command(run_id: str, project_dir: Path | None, progress: bool) -> None:
+    """Repeat pipeline run RUN_ID from its logged config and check every metric.
+
+    Refuses (exit code 2) when the data's digest changed. Exit code 0 when every metric came
+    out identical, 3 when any differs.
+    """
+    from mlworkbench.reruns import rerun
+    from mlworkbench.tracking import find_project_root
+
+    _quiet_mlflow()
+    root = (project_dir or find_project_root()).resolve()
+    report = rerun(run_id, root, echo=click.echo, progress=progress)
+    click.echo(f"\nRerun {report.rerun[:8]} of run {report.original[:8]}:")
+    for check in report.checks:
+        verdict = "reproduced" if check.reproduced else "DIFFERS"
+        after = "missing" if check.after is None else f"{check.after:.10g}"
+        click.echo(
+            f"  {check.stage:<8} {check.metric:<28} {check.before:<16.10g} {after:<16} {verdict}"
+        )
+    for package, (old, new) in report.versions_changed.items():
+        click.echo(f"  note: {package} was {old}, is now {new}")
+    gc.freeze()
+    if not report.reproduced:
+        click.secho("Not every metric was reproduced.", fg="red", err=True)
+        sys.exit(3)
+    click.secho(f"All {len(report.checks)} metrics reproduced exactly.", fg="green")
+
+
+@main.command("compare")
+@click.argument("experiment")
+@click.option(
+    "--project-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Project folder of reports/ and the default mlflow.db. Default: the project "
+    "around the current folder.",
+)
+@reports_errors
+def compare_command(experiment: str, project_dir: Path | None) -> None:
+    """Write reports/EXPERIMENT/compare.html: every training run side by side, best first."""
+    import mlflow
+
+    from mlworkbench import comparison
+    from mlworkbench.reports import rebuild_index
+    from mlworkbench.runner import REPORTS_DIR
+    from mlworkbench.tracking import find_project_root, tracking_uri
+
+    root = (project_dir or find_project_root()).resolve()
+    client = mlflow.MlflowClient(tracking_uri(root))
+    page = comparison.rebuild(client, experiment, root / REPORTS_DIR)
+    rebuild_index(client, root / REPORTS_DIR)
+    click.echo(f"Wrote {page}")
 
 
 @main.command("models")

@@ -211,13 +211,18 @@ def _check_stages(
     return problems
 
 
-def load_config(path: str | Path, check_data: bool = True) -> PipelineConfig:
+def load_config(
+    path: str | Path, check_data: bool = True, base_dir: Path | None = None
+) -> PipelineConfig:
     """Read and validate a pipeline config; raise `ConfigError` listing every problem.
 
     Checks the structure, every stage's keys and types against its notebook's contract, and,
     with `check_data`, that the data can be read and holds the target (before any kernel).
+    Relative paths in the config are relative to its folder, or to `base_dir` when given (a
+    config snapshot taken from a run is read where the original config was).
     """
     path = Path(path).resolve()
+    base = (base_dir or path.parent).resolve()
     raw = read_yaml(path)
     where = str(path)
     problems = [
@@ -228,9 +233,9 @@ def load_config(path: str | Path, check_data: bool = True) -> PipelineConfig:
     if not isinstance(raw.get("experiment"), str) or not raw.get("experiment", "").strip():
         problems.append(f"{where}: 'experiment' (the MLflow experiment name) is required.")
     notebooks_dir = (
-        (path.parent / raw["notebooks"]).resolve()
+        (base / raw["notebooks"]).resolve()
         if isinstance(raw.get("notebooks"), str)
-        else default_notebooks_dir(path)
+        else default_notebooks_dir(base / path.name)
     )
     available = discover_stages(notebooks_dir)
     if not available:
@@ -243,7 +248,7 @@ def load_config(path: str | Path, check_data: bool = True) -> PipelineConfig:
 
     data_raw = raw["data"]
     spec = data_module.DataSpec(
-        source=data_module.resolve_source(data_raw["source"], path.parent),
+        source=data_module.resolve_source(data_raw["source"], base),
         target=data_raw["target"],
         task=data_raw.get("task", "classification"),
         sensitive_features=list(data_raw.get("sensitive_features", [])),

@@ -95,6 +95,12 @@ def show_figure(figure: Any) -> None:
     plt.close(figure)
 
 
+def experiment_dir(reports_dir: Path, experiment: str) -> Path:
+    """`reports/<experiment>/`, the experiment's name made safe for a folder name."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in experiment)
+    return reports_dir / (safe.strip("-") or "experiment")
+
+
 def escape(value: Any) -> str:
     """HTML-escape any value for inclusion in a page."""
     return html.escape(str(value), quote=True)
@@ -255,8 +261,16 @@ def render_index(entries: list[RunEntry], tracking_uri: str, output: Path) -> Pa
         lstrip_blocks=True,
     )
     env.filters["figure"] = format_figure
+    experiments = sorted({e.experiment for e in entries})
+    compare = {
+        name: experiment_dir(output.parent, name).relative_to(output.parent).as_posix()
+        + "/compare.html"
+        for name in experiments
+        if (experiment_dir(output.parent, name) / "compare.html").is_file()
+    }
     page = env.get_template("index.html.j2").render(
         entries=entries,
+        compare=compare,
         tracking_uri=tracking_uri,
         labels=key_figure_labels(),
         generated=datetime.now(tz=UTC),

@@ -54,10 +54,6 @@ class PipelineResult:
     stages: list[StageResult] = field(default_factory=list)
 
 
-def _slug(text: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in text).strip("-") or "run"
-
-
 def stage_parameters(config: PipelineConfig, stage: Stage, runner_values: dict[str, Any]) -> dict:
     """The parameters a stage receives: its config section plus the runner's and data values.
 
@@ -118,6 +114,7 @@ class PipelineRunner:
         project_root: Path,
         echo: Callable[[str], None] = print,
         progress: bool = True,
+        config_label: str = "",
     ):
         self.config = config
         self.root = project_root
@@ -125,6 +122,7 @@ class PipelineRunner:
         self.progress = progress
         self.uri = tracking.tracking_uri(project_root)
         self.reports_dir = project_root / REPORTS_DIR
+        self.label = config_label
         self.base_tags = tracking.standard_tags(config.path.parent, self._config_label())
         self._client: Any = None
 
@@ -141,6 +139,8 @@ class PipelineRunner:
         return kernels.start_kernel(stage.notebook, {**os.environ, "MLFLOW_TRACKING_URI": self.uri})
 
     def _config_label(self) -> str:
+        if self.label:
+            return self.label
         try:
             return str(self.config.path.relative_to(self.root))
         except ValueError:
@@ -182,7 +182,10 @@ class PipelineRunner:
         experiment_id = tracking.get_or_create_experiment(self.client, self.config.experiment)
         parent_id = self._start_parent(experiment_id)
         stamp = datetime.now(tz=UTC).strftime("%Y%m%d-%H%M%S")
-        run_dir = self.reports_dir / _slug(self.config.experiment) / f"{stamp}-{parent_id[:8]}"
+        run_dir = (
+            reports.experiment_dir(self.reports_dir, self.config.experiment)
+            / f"{stamp}-{parent_id[:8]}"
+        )
         result = PipelineResult(parent_id, self.config.experiment, "RUNNING", self.uri, run_dir)
         try:
             with _interruptible():
@@ -196,6 +199,10 @@ class PipelineRunner:
         else:
             result.status = "FAILED" if isinstance(error, StageFailedError) else "KILLED"
         self.client.set_terminated(parent_id, result.status)
+        if any(s.stage == "train" and s.status == "FINISHED" for s in result.stages):
+            from mlworkbench import comparison
+
+            comparison.rebuild(self.client, self.config.experiment, self.reports_dir)
         result.index = reports.rebuild_index(self.client, self.reports_dir)
         if error is not None:
             error.result = result  # type: ignore[attr-defined]

@@ -156,3 +156,58 @@ def test_bad_model_settings_are_refused_before_any_kernel(project):
     assert result.returncode == 2
     assert "Model 'linear' (Ridge) does not accept the hyperparameter(s) C" in result.stderr
     assert not (project / "mlflow.db").exists()
+
+
+def parent_of(case):
+    client = mlflow.MlflowClient()
+    experiment = client.get_experiment_by_name(CASES[case][1])
+    runs = client.search_runs([experiment.experiment_id], "tags.`mlwb.pipeline` = 'true'")
+    return runs[-1].info.run_id  # the first pipeline run of this experiment
+
+
+def test_rerun_reproduces_every_metric_exactly(store):
+    root, _ = store
+    original = parent_of("diabetes")
+    result = mlwb("rerun", original, "--project-dir", str(root), "--no-progress")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "metrics reproduced exactly" in result.stdout
+    assert "DIFFERS" not in result.stdout
+    assert "train    rmse" in result.stdout
+    client = mlflow.MlflowClient()
+    experiment = client.get_experiment_by_name(CASES["diabetes"][1])
+    (rerun_run,) = client.search_runs([experiment.experiment_id],
+                                      f"tags.`mlwb.rerun_of` = '{original}'")
+    assert rerun_run.data.tags["mlwb.reproduced"] == "true"
+
+
+def test_rerun_refuses_changed_data_and_unknown_runs(project):
+    csv = project / "data.csv"
+    frame = data.read_source("sklearn:diabetes")
+    frame.to_csv(csv, index=False)
+    config = project / "papermill_configs" / "csv.yaml"
+    config.write_text(
+        "experiment: rerun-csv\ndata: {source: ../data.csv, target: target, task: regression}\n"
+        "stages:\n  train: {model: linear}\n", encoding="utf-8")
+    first = mlwb("run", str(config), "--project-dir", str(project), "--no-progress")
+    assert first.returncode == 0, first.stderr[-2000:]
+    run_id = first.stdout.split("Parent run: ")[1].split()[0]
+    frame.iloc[:10].assign(target=1.0).pipe(
+        lambda head: pd.concat([head, frame.iloc[10:]])).to_csv(csv, index=False)
+    changed = mlwb("rerun", run_id, "--project-dir", str(project))
+    assert changed.returncode == 2
+    assert f"The data of run {run_id} has changed" in changed.stderr
+    unknown = mlwb("rerun", "0" * 32, "--project-dir", str(project))
+    assert unknown.returncode == 2 and "is not in" in unknown.stderr
+
+
+def test_comparison_report_is_written_and_linked(store):
+    root, _ = store
+    page = root / "reports" / "test-train-german" / "compare.html"
+    assert page.is_file(), "the runner rebuilds the comparison after a training run"
+    result = mlwb("compare", "test-train-wine", "--project-dir", str(root))
+    assert result.returncode == 0, result.stderr
+    assert (root / "reports" / "test-train-wine" / "compare.html").is_file()
+    index = (root / "reports" / "index.html").read_text()
+    assert 'href="test-train-german/compare.html"' in index
+    missing = mlwb("compare", "no-such-experiment", "--project-dir", str(root))
+    assert missing.returncode == 2 and "No experiment 'no-such-experiment'" in missing.stderr

@@ -27,10 +27,10 @@ def configs(project):
 def test_demo_config_is_valid():
     cfg = load_config(CONFIGS / "german_credit.yaml")
     assert cfg.experiment == "german-credit"
-    assert list(cfg.stages) == ["eda"]
+    assert list(cfg.stages) == ["eda", "train"]
     assert cfg.data_shape == (1000, 10)
     assert len(cfg.data_digest) == 8
-    assert [s.name for s in cfg.selected_stages()] == ["eda"]
+    assert [s.name for s in cfg.selected_stages()] == ["eda", "train"]
 
 
 def test_every_shipped_config_is_valid_or_needs_only_shared_data():
