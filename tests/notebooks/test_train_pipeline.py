@@ -175,8 +175,9 @@ def test_rerun_reproduces_every_metric_exactly(store):
     assert "train    rmse" in result.stdout
     client = mlflow.MlflowClient()
     experiment = client.get_experiment_by_name(CASES["diabetes"][1])
-    (rerun_run,) = client.search_runs([experiment.experiment_id],
-                                      f"tags.`mlwb.rerun_of` = '{original}'")
+    (rerun_run,) = client.search_runs(
+        [experiment.experiment_id], f"tags.`mlwb.rerun_of` = '{original}'"
+    )
     assert rerun_run.data.tags["mlwb.reproduced"] == "true"
 
 
@@ -187,12 +188,15 @@ def test_rerun_refuses_changed_data_and_unknown_runs(project):
     config = project / "papermill_configs" / "csv.yaml"
     config.write_text(
         "experiment: rerun-csv\ndata: {source: ../data.csv, target: target, task: regression}\n"
-        "stages:\n  train: {model: linear}\n", encoding="utf-8")
+        "stages:\n  train: {model: linear}\n",
+        encoding="utf-8",
+    )
     first = mlwb("run", str(config), "--project-dir", str(project), "--no-progress")
     assert first.returncode == 0, first.stderr[-2000:]
     run_id = first.stdout.split("Parent run: ")[1].split()[0]
-    frame.iloc[:10].assign(target=1.0).pipe(
-        lambda head: pd.concat([head, frame.iloc[10:]])).to_csv(csv, index=False)
+    frame.iloc[:10].assign(target=1.0).pipe(lambda head: pd.concat([head, frame.iloc[10:]])).to_csv(
+        csv, index=False
+    )
     changed = mlwb("rerun", run_id, "--project-dir", str(project))
     assert changed.returncode == 2
     assert f"The data of run {run_id} has changed" in changed.stderr

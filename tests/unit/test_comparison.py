@@ -12,8 +12,9 @@ from mlworkbench.exceptions import MlwbError
 def make_runs(client, experiment, rows):
     experiment_id = client.create_experiment(experiment)
     for model, depth, auc in rows:
-        run = client.create_run(experiment_id, tags={"mlwb.stage": "train",
-                                                     "mlwb.key_figures": "roc_auc"})
+        run = client.create_run(
+            experiment_id, tags={"mlwb.stage": "train", "mlwb.key_figures": "roc_auc"}
+        )
         client.log_param(run.info.run_id, "model", model)
         client.log_param(run.info.run_id, "seed", "42")
         client.log_param(run.info.run_id, "hyperparameters.max_depth", depth)
@@ -23,8 +24,11 @@ def make_runs(client, experiment, rows):
 
 def test_runs_are_ranked_best_first_with_differing_params_only(tmp_path):
     client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    make_runs(client, "exp <b>", [("linear", "-", 0.71), ("<xgb>", "3", 0.80),
-                                  ("random_forest", "5", 0.75)])
+    make_runs(
+        client,
+        "exp <b>",
+        [("linear", "-", 0.71), ("<xgb>", "3", 0.80), ("random_forest", "5", 0.75)],
+    )
     result = comparison.collect(client, "exp <b>")
     assert [r["metrics"]["roc_auc"] for r in result.rows] == [0.80, 0.75, 0.71]
     assert result.params == ["hyperparameters.max_depth", "model"]
