@@ -9,8 +9,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_eda
+import bench_train
 
-BENCHMARKS = {"eda": bench_eda.run}
+BENCHMARKS = {"eda": bench_eda.run, "train": bench_train.run}
 
 
 def main() -> None:
@@ -22,11 +23,17 @@ def main() -> None:
         default=[],
         help="benchmarks to run (default: all)",
     )
-    parser.add_argument("--repeats", type=int, default=5, help="repeats per side (default 5)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="repeats per side (default: each benchmark's own, 3 to 5)",
+    )
     args = parser.parse_args()
     for name in args.names or BENCHMARKS:
         print(f"Benchmark '{name}':", flush=True)
-        print(BENCHMARKS[name](repeats=args.repeats))
+        options = {"repeats": args.repeats} if args.repeats else {}
+        print(BENCHMARKS[name](**options))
 
 
 if __name__ == "__main__":
