@@ -97,20 +97,24 @@ def pip_requirements() -> list[str]:
 
 def log_model(trained: Any, sample: pd.DataFrame) -> Any:
     """Log `trained` (a `training.TrainedModel`) as the active run's pyfunc model `model`,
-    with its signature (raw input columns and prediction columns), an input example of
-    `sample`'s first rows and pinned pip requirements. Returns MLflow's ModelInfo."""
+    with its signature (raw input columns and prediction columns, inferred from
+    `tracking.schema_sample` rows of `sample`), an input example of `sample`'s first rows and
+    pinned pip requirements. Returns MLflow's ModelInfo."""
     from pathlib import Path
 
     import mlflow
     from mlflow.models import infer_signature
 
-    output = predict(trained.pipeline, sample, trained.classes, trained.threshold)
+    from mlworkbench.tracking import schema_sample
+
+    rows = schema_sample(sample)
+    output = predict(trained.pipeline, rows, trained.classes, trained.threshold)
     with _quiet_mlflow():  # its CloudPickle notice is answered in this module's docstring
         return mlflow.pyfunc.log_model(
             name="model",
             python_model=make_python_model(trained.pipeline, trained.classes, trained.threshold),
             code_paths=[str(Path(__file__).parent)],
-            signature=infer_signature(sample, output),
+            signature=infer_signature(rows, output),
             input_example=sample.head(5),
             pip_requirements=pip_requirements(),
         )

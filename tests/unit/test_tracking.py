@@ -110,3 +110,18 @@ def test_dataset_input_carries_the_digest(store):
     inputs = store.get_run(run_id).inputs.dataset_inputs
     assert [i.dataset.digest for i in inputs] == [digest] == [dataset_digest(frame)]
     assert store.get_run(run_id).data.tags["mlwb.data_digest"] == digest
+
+
+def test_schema_sample_keeps_a_missing_value_of_every_column():
+    import numpy as np
+    import pandas as pd
+    from mlflow.models import infer_signature
+
+    frame = pd.DataFrame({"a": np.arange(20_000), "b": ["x"] * 20_000, "c": 1.0})
+    frame.loc[17_345, "b"] = None
+    frame.loc[3, "c"] = np.nan
+    sample = tracking.schema_sample(frame, rows=100)
+    assert len(sample) == 102
+    assert infer_signature(sample).inputs == infer_signature(frame).inputs
+    small = frame.head(50)
+    assert tracking.schema_sample(small, rows=100) is small
