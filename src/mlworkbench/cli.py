@@ -61,6 +61,26 @@ def _ui_hint(uri: str) -> str:
     return f"open the MLflow UI of {uri}"
 
 
+def project_dir_option(
+    default_help: str = "Default: the project around the current folder.",
+) -> Callable[..., Any]:
+    """The `--project-dir` option every command that touches the project shares."""
+    return click.option(
+        "--project-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help=f"Project folder holding reports/ and the default mlflow.db. {default_help}",
+    )
+
+
+progress_option = click.option(
+    "--progress/--no-progress",
+    default=True,
+    show_default=True,
+    help="Show a progress bar of the cells of each stage.",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mlwb")
 def main() -> None:
@@ -120,19 +140,8 @@ def validate(config: Path) -> None:
     metavar="NAME",
     help="Run only this stage (repeatable). Default: every stage in the config.",
 )
-@click.option(
-    "--project-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Project folder holding reports/ and the default mlflow.db. "
-    "Default: the project that contains CONFIG.",
-)
-@click.option(
-    "--progress/--no-progress",
-    default=True,
-    show_default=True,
-    help="Show a progress bar of the cells of each stage.",
-)
+@project_dir_option("Default: the project that contains CONFIG.")
+@progress_option
 @reports_errors
 def run(config: Path, stages: tuple[str, ...], project_dir: Path | None, progress: bool) -> None:
     """Validate CONFIG, then execute its stages with Papermill, tracked in MLflow.
@@ -166,12 +175,7 @@ def run(config: Path, stages: tuple[str, ...], project_dir: Path | None, progres
 
 
 @main.command()
-@click.option(
-    "--project-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Project folder holding reports/. Default: the project around the current folder.",
-)
+@project_dir_option()
 @reports_errors
 def report(project_dir: Path | None) -> None:
     """Rebuild reports/index.html from the MLflow tracking store."""
@@ -189,19 +193,8 @@ def report(project_dir: Path | None) -> None:
 
 @main.command("rerun")
 @click.argument("run_id")
-@click.option(
-    "--project-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Project folder of reports/ and the default mlflow.db. Default: the project "
-    "around the current folder.",
-)
-@click.option(
-    "--progress/--no-progress",
-    default=True,
-    show_default=True,
-    help="Show a progress bar of the cells of each stage.",
-)
+@project_dir_option()
+@progress_option
 @reports_errors
 def rerun_command(run_id: str, project_dir: Path | None, progress: bool) -> None:
     """Repeat pipeline run RUN_ID from its logged config and check every metric.
@@ -233,13 +226,7 @@ def rerun_command(run_id: str, project_dir: Path | None, progress: bool) -> None
 
 @main.command("compare")
 @click.argument("experiment")
-@click.option(
-    "--project-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Project folder of reports/ and the default mlflow.db. Default: the project "
-    "around the current folder.",
-)
+@project_dir_option()
 @reports_errors
 def compare_command(experiment: str, project_dir: Path | None) -> None:
     """Write reports/EXPERIMENT/compare.html: every training run side by side, best first."""
@@ -258,12 +245,7 @@ def compare_command(experiment: str, project_dir: Path | None) -> None:
 
 
 @main.command("models")
-@click.option(
-    "--project-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Project folder of the default mlflow.db. Default: the project around the current folder.",
-)
+@project_dir_option()
 @reports_errors
 def list_models(project_dir: Path | None) -> None:
     """List registered models with their versions, aliases and primary metric."""
