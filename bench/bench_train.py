@@ -9,13 +9,19 @@ Target: the runner adds less than 30% on top of the plain computation.
 
 from __future__ import annotations
 
-import shutil
-import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-from common import REPO, data_dir, measure, write_results
+from common import (
+    REPO,
+    alternate,
+    bench_project,
+    comparison_rows,
+    data_dir,
+    mlwb_run,
+    write_results,
+)
 
 CONFIG = """\
 experiment: bench-train-{name}
@@ -36,60 +42,26 @@ DATASETS = {
 
 def run(repeats: int = 3) -> str:
     """Run the benchmark and return its markdown table."""
-    import mlflow
-
     folder = data_dir()
-    bin_dir = Path(sys.executable).parent
     rows, notes = [], []
     with tempfile.TemporaryDirectory(prefix="mlwb-bench-") as tmp:
-        root = Path(tmp)
-        shutil.copytree(REPO / "notebooks", root / "notebooks")
-        (root / "papermill_configs").mkdir()
-        mlflow.MlflowClient(f"sqlite:///{root / 'mlflow.db'}").search_experiments()
+        root = bench_project(Path(tmp))
         for name, (file, target) in DATASETS.items():
             source = folder / file
             config = root / "papermill_configs" / f"{name}.yaml"
             config.write_text(CONFIG.format(name=name, source=source, target=target), "utf-8")
-            runner_cmd = [
-                str(bin_dir / "mlwb"),
-                "run",
-                str(config),
-                "--project-dir",
-                str(root),
-                "--no-progress",
-            ]
             plain_cmd = [
                 sys.executable,
                 str(REPO / "bench" / "plain_train.py"),
                 str(source),
                 target,
             ]
-            plain, runner = [], []
-            for i in range(repeats):
-                print(f"  {name} repeat {i + 1}/{repeats}", flush=True)
-                plain.append(measure("plain", plain_cmd, root, {"MLFLOW_TRACKING_URI": ""}))
-                runner.append(measure("mlwb run", runner_cmd, root, {"MLFLOW_TRACKING_URI": ""}))
-            if any(m.returncode for m in plain + runner):
-                raise SystemExit(f"bench_train: a command failed on {name}")
-            plain_s = statistics.median(m.seconds for m in plain)
-            runner_s = statistics.median(m.seconds for m in runner)
-            for label, values, seconds in (
-                ("plain Python process", plain, plain_s),
-                ("mlwb run", runner, runner_s),
-            ):
-                rows.append(
-                    {
-                        "dataset": name,
-                        "what": label,
-                        "median wall s": f"{seconds:.1f}",
-                        "runs s": ", ".join(f"{m.seconds:.1f}" for m in values),
-                        "peak memory MB": f"{max(m.peak_mb for m in values):.0f}",
-                        "ratio": f"{seconds / plain_s:.2f}",
-                    }
-                )
+            plain, runner = alternate(name, plain_cmd, mlwb_run(config, root), root, repeats)
+            pair, ratio = comparison_rows(plain, runner, dataset=name)
+            rows += pair
             notes.append(
-                f"{name}: runner overhead {(runner_s / plain_s - 1) * 100:+.0f}% "
-                f"({runner_s - plain_s:+.1f} s; target < +30%)."
+                f"{name}: runner overhead {(ratio - 1) * 100:+.0f}% (target < +30%: "
+                f"{'met' if ratio < 1.30 else 'NOT met'})."
             )
     notes.insert(
         0,

@@ -109,6 +109,61 @@ def write_results(name: str, title: str, rows: list[dict], notes: list[str]) -> 
     return markdown
 
 
-def as_dict(measurement: Measurement) -> dict:
-    """A measurement as a plain dict."""
-    return asdict(measurement)
+def bench_project(folder: Path) -> Path:
+    """A project in `folder` with the repo's notebooks and an initialised MLflow store."""
+    import shutil
+
+    import mlflow
+
+    shutil.copytree(REPO / "notebooks", folder / "notebooks")
+    (folder / "papermill_configs").mkdir()
+    mlflow.MlflowClient(f"sqlite:///{folder / 'mlflow.db'}").search_experiments()
+    return folder
+
+
+def mlwb_run(config: Path, root: Path) -> list[str]:
+    """The `mlwb run` command of a benchmark."""
+    mlwb = Path(sys.executable).with_name("mlwb")
+    return [str(mlwb), "run", str(config), "--project-dir", str(root), "--no-progress"]
+
+
+def alternate(
+    label: str, plain_cmd: list[str], runner_cmd: list[str], root: Path, repeats: int
+) -> tuple[list[Measurement], list[Measurement]]:
+    """Time the plain command and `mlwb run` alternately; stop on any failure."""
+    env = {"MLFLOW_TRACKING_URI": ""}
+    plain, runner = [], []
+    for i in range(repeats):
+        print(f"  {label} repeat {i + 1}/{repeats}", flush=True)
+        plain.append(measure("plain", plain_cmd, root, env))
+        runner.append(measure("mlwb run", runner_cmd, root, env))
+    failed = [asdict(m) for m in plain + runner if m.returncode != 0]
+    if failed:
+        raise SystemExit(f"bench: a command failed ({label}): {failed}")
+    return plain, runner
+
+
+def comparison_rows(
+    plain: list[Measurement], runner: list[Measurement], **columns: str
+) -> tuple[list[dict], float]:
+    """Two table rows (plain first) with medians, every run, peak memory and the ratio."""
+    import statistics
+
+    plain_s = statistics.median(m.seconds for m in plain)
+    rows = []
+    for what, values in (
+        ("plain Python process (baseline)", plain),
+        ("mlwb run (Papermill + kernel + MLflow + HTML)", runner),
+    ):
+        seconds = statistics.median(m.seconds for m in values)
+        rows.append(
+            {
+                **columns,
+                "what": what,
+                "median wall s": f"{seconds:.1f}",
+                "runs s": ", ".join(f"{m.seconds:.1f}" for m in values),
+                "peak memory MB": f"{max(m.peak_mb for m in values):.0f}",
+                "ratio": f"{seconds / plain_s:.2f}",
+            }
+        )
+    return rows, statistics.median(m.seconds for m in runner) / plain_s
