@@ -196,10 +196,14 @@ def target_distribution(frame: pd.DataFrame, target: str, task: str) -> pd.DataF
 
 
 def summary_sentences(
-    frame: pd.DataFrame, target: str, task: str, findings: list[str], source: str
+    frame: pd.DataFrame,
+    target: str,
+    task: str,
+    findings: list[str],
+    source: str,
+    missing_share: float,
 ) -> list[str]:
     """The plain-language summary at the top of the EDA report."""
-    missing_share = float(frame.isna().to_numpy().mean())
     sentences = [
         f"The data ({source}) has {len(frame):,} rows and {frame.shape[1]} columns; "
         f"the outcome to predict is '{target}'.",
@@ -328,13 +332,16 @@ def analyse(
     quality = quality_table(frame, target, thresholds)
     duplicates = int(frame.duplicated().sum())
     findings = quality_findings(quality, duplicates, len(frame))
+    missing_share = float(frame.isna().to_numpy().mean())
     return EdaResult(
         quality=quality,
         target=target_distribution(frame, target, task),
         findings=findings,
-        summary=summary_sentences(frame, target, task, findings, source_label(source)),
+        summary=summary_sentences(
+            frame, target, task, findings, source_label(source), missing_share
+        ),
         duplicate_rows=duplicates,
-        missing_share=float(frame.isna().to_numpy().mean()),
+        missing_share=missing_share,
         n_rows=len(frame),
         n_columns=frame.shape[1],
     )

@@ -97,8 +97,9 @@ def show_figure(figure: Any) -> None:
 
 def experiment_dir(reports_dir: Path, experiment: str) -> Path:
     """`reports/<experiment>/`, the experiment's name made safe for a folder name."""
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in experiment)
-    return reports_dir / (safe.strip("-") or "experiment")
+    from mlworkbench.tracking import safe_name
+
+    return reports_dir / (safe_name(experiment, "-").strip("-") or "experiment")
 
 
 def escape(value: Any) -> str:

@@ -68,6 +68,14 @@ def stage_parameters(config: PipelineConfig, stage: Stage, runner_values: dict[s
     }
 
 
+def _relative_label(path: Path, root: Path) -> str:
+    """`path` relative to the project root where it lies inside it, else absolute."""
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
 @contextmanager
 def _interruptible() -> Iterator[None]:
     """Turn Ctrl-C and SIGTERM (from a scheduler or `kill`) into KeyboardInterrupt.
@@ -122,8 +130,8 @@ class PipelineRunner:
         self.progress = progress
         self.uri = tracking.tracking_uri(project_root)
         self.reports_dir = project_root / REPORTS_DIR
-        self.label = config_label
-        self.base_tags = tracking.standard_tags(config.path.parent, self._config_label())
+        self.label = config_label or _relative_label(config.path, project_root)
+        self.base_tags = tracking.standard_tags(config.path.parent, self.label)
         self._client: Any = None
 
     @property
@@ -138,15 +146,7 @@ class PipelineRunner:
     def _start_kernel(self, stage: Stage) -> Any:
         return kernels.start_kernel(stage.notebook, {**os.environ, "MLFLOW_TRACKING_URI": self.uri})
 
-    def _config_label(self) -> str:
-        if self.label:
-            return self.label
-        try:
-            return str(self.config.path.relative_to(self.root))
-        except ValueError:
-            return str(self.config.path)
-
-    def _start_parent(self, experiment_id: str) -> str:
+    def _start_parent(self, experiment_id: str, stamp: str) -> str:
         from mlflow.entities import Param
 
         tags = {
@@ -154,7 +154,6 @@ class PipelineRunner:
             tracking.TAG_PIPELINE: "true",
             tracking.TAG_DIGEST: self.config.data_digest,
         }
-        stamp = datetime.now(tz=UTC).strftime("%Y%m%d-%H%M%S")
         run = self.client.create_run(
             experiment_id, run_name=f"{self.config.experiment}-{stamp}", tags=tags
         )
@@ -180,8 +179,8 @@ class PipelineRunner:
 
     def _run_pipeline(self, stages: list[Stage], first_kernel: Any) -> PipelineResult:
         experiment_id = tracking.get_or_create_experiment(self.client, self.config.experiment)
-        parent_id = self._start_parent(experiment_id)
         stamp = datetime.now(tz=UTC).strftime("%Y%m%d-%H%M%S")
+        parent_id = self._start_parent(experiment_id, stamp)
         run_dir = (
             reports.experiment_dir(self.reports_dir, self.config.experiment)
             / f"{stamp}-{parent_id[:8]}"
@@ -256,7 +255,7 @@ class PipelineRunner:
                 "mlflow_run_id": run_id,
                 "report_dir": str(run_dir),
                 "experiment": self.config.experiment,
-                "config_file": self._config_label(),
+                "config_file": self.label,
             },
         )
         status, error, started = "FINISHED", "", time.perf_counter()

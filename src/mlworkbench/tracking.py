@@ -66,6 +66,12 @@ def tracking_uri(project_root: str | Path | None = None) -> str:
     return f"sqlite:///{(root / DEFAULT_DB).resolve()}"
 
 
+def safe_name(text: str, fill: str = "_") -> str:
+    """`text` with every character but letters, digits and `-_.` replaced by `fill`, for
+    file and folder names."""
+    return "".join(ch if ch.isalnum() or ch in "-_." else fill for ch in text)
+
+
 def default_artifact_location(uri: str, experiment: str) -> str | None:
     """Where a new experiment keeps artifacts: `mlruns/` beside a local SQLite file.
 
@@ -74,8 +80,7 @@ def default_artifact_location(uri: str, experiment: str) -> str | None:
     if not uri.startswith("sqlite:///"):
         return None
     db_file = Path(uri.removeprefix("sqlite:///"))
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in experiment)
-    return (db_file.parent / DEFAULT_ARTIFACTS / safe).as_uri()
+    return (db_file.parent / DEFAULT_ARTIFACTS / safe_name(experiment)).as_uri()
 
 
 def get_or_create_experiment(client: Any, name: str) -> str:

@@ -173,9 +173,7 @@ def make_pipeline(
 def _as_text(values: Any) -> Any:
     """Categorical values as strings (missing stays missing), so mixed types encode alike."""
     frame = pd.DataFrame(values)
-    return (
-        frame.astype(object).where(frame.notna(), np.nan).astype(str).where(frame.notna(), np.nan)
-    )
+    return frame.astype(str).where(frame.notna(), np.nan)
 
 
 @dataclass
@@ -340,7 +338,7 @@ def cross_validate(
         sign = -1 if name.startswith("neg_") else 1
         rows.append(
             {
-                "metric": name.removeprefix("neg_root_mean_squared_error") or "rmse",
+                "metric": "rmse" if name == "neg_root_mean_squared_error" else name,
                 "mean": sign * values.mean(),
                 "std": values.std(),
                 "folds": folds,
