@@ -9,9 +9,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_eda
+import bench_explain
 import bench_train
 
-BENCHMARKS = {"eda": bench_eda.run, "train": bench_train.run}
+BENCHMARKS = {"eda": bench_eda.run, "train": bench_train.run, "explain": bench_explain.run}
 
 
 def main() -> None:

@@ -37,3 +37,26 @@ def mlwb(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: 
 def sqlite_uri(root: Path) -> str:
     """The default store of a project folder."""
     return f"sqlite:///{root / 'mlflow.db'}"
+
+
+CASES = {
+    "german": ("test_train_german.yaml", "test-train-german", "test-german"),
+    "wine": ("test_train_wine.yaml", "test-train-wine", "test-wine"),
+    "diabetes": ("test_train_diabetes.yaml", "test-train-diabetes", "test-diabetes"),
+}
+"""The pipelines the `store` fixture runs: config, experiment, registered model."""
+
+
+def stage_run(case: str, stage: str):
+    """The MLflow client and the newest run of `stage` in a case's experiment."""
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    experiment = client.get_experiment_by_name(CASES[case][1])
+    (run,) = client.search_runs(
+        [experiment.experiment_id],
+        f"tags.`mlwb.stage` = '{stage}'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return client, run

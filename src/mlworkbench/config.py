@@ -31,9 +31,13 @@ from mlworkbench.params import check_parameters, read_contract
 
 TOP_LEVEL_KEYS = {"experiment", "data", "stages", "notebooks"}
 DATA_KEYS = {"source", "target", "task", "sensitive_features", "csv"}
-RUNNER_PARAMETERS = {"mlflow_run_id", "report_dir", "experiment", "config_file"} | set(
-    data_module.DataSpec("", "").as_parameters()
-)
+RUNNER_PARAMETERS = {
+    "mlflow_run_id",
+    "report_dir",
+    "experiment",
+    "config_file",
+    "train_run_id",
+} | set(data_module.DataSpec("", "").as_parameters())
 """Parameters the runner sets itself; a stage section may not set them."""
 
 NOTEBOOK_NAME = re.compile(r"^(\d+)-([A-Za-z0-9_-]+)\.ipynb$")
@@ -171,6 +175,10 @@ def _stage_checks(name: str, values: dict[str, Any], task: str) -> list[str]:
         from mlworkbench.training import check_settings
 
         return check_settings(values, task)
+    if name == "explain":
+        from mlworkbench.explain import check_settings as check_explain
+
+        return check_explain(values)
     return []
 
 

@@ -111,8 +111,9 @@ def read_source(source: str, csv_options: Mapping[str, Any] | None = None) -> pd
         )
     suffix = path.suffix.lower()
     try:
-        if suffix == ".parquet":
-            return pd.read_parquet(path)
+        if suffix == ".parquet":  # row ids are row numbers, as for CSV; a named index stays
+            frame = pd.read_parquet(path)
+            return frame.reset_index(drop=frame.index.names == [None])
         if suffix in (".csv", ".txt", ".tsv"):
             return pd.read_csv(path, **_checked_csv_options(csv_options or {}))
     except DataError:

@@ -77,10 +77,14 @@ def prepare_notebook() -> None:
     Silences warnings known to say nothing about the analysis (tqdm's missing-widget notice,
     MLflow's integer-schema hint) and sets a plain plotting style.
     """
+    import logging
+    import os
     import warnings
 
     import matplotlib
 
+    os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message=r"IProgress not found")
     warnings.filterwarnings("ignore", message=r"Hint: Inferred schema contains integer")
     matplotlib.rcParams.update({"figure.dpi": 100, "savefig.bbox": "tight"})
@@ -296,4 +300,6 @@ def key_figure_labels() -> Mapping[str, str]:
         "missing_share": "missing cells",
         "duplicate_rows": "duplicated rows",
         "quality_findings": "quality findings",
+        "fairness_gates_passed": "fairness gates passed",
+        "fairness_gates_failed": "fairness gates failed",
     }

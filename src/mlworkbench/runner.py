@@ -109,7 +109,8 @@ def failure_message(stage: Stage, exc: Any, partial: Path, html: Path | None) ->
     where = f" (HTML: {html})" if html else ""
     return (
         f"Stage '{stage.name}' failed in notebook {stage.notebook.name}, {cell}: "
-        f"{exc.ename}: {exc.evalue}. The partially executed notebook is kept at {partial}{where}."
+        f"{exc.ename}: {str(exc.evalue).rstrip('.')}. "
+        f"The partially executed notebook is kept at {partial}{where}."
     )
 
 
@@ -133,6 +134,7 @@ class PipelineRunner:
         self.label = config_label or _relative_label(config.path, project_root)
         self.base_tags = tracking.standard_tags(config.path.parent, self.label)
         self._client: Any = None
+        self._stages_done: list[StageResult] = []
 
     @property
     def client(self) -> Any:
@@ -217,6 +219,7 @@ class PipelineRunner:
         first_kernel: Any,
     ) -> Exception | None:
         """Run `stages` in order until one fails; return the failure, if any."""
+        self._stages_done = result.stages
         for number, stage in enumerate(stages, start=1):
             self.echo(f"[{number}/{len(stages)}] stage '{stage.name}': {stage.notebook.name}")
             kernel = first_kernel if number == 1 else self._start_kernel(stage)
@@ -256,6 +259,7 @@ class PipelineRunner:
                 "report_dir": str(run_dir),
                 "experiment": self.config.experiment,
                 "config_file": self.label,
+                "train_run_id": self._finished_run("train"),
             },
         )
         status, error, started = "FINISHED", "", time.perf_counter()
@@ -285,6 +289,12 @@ class PipelineRunner:
         return StageResult(
             stage.name, run_id, status, output, html_path, time.perf_counter() - started, error
         )
+
+    def _finished_run(self, stage: str) -> str:
+        """The run id of `stage` when it finished earlier in this pipeline run, else empty
+        (a stage that needs it then finds the newest one in the experiment)."""
+        done = [s.run_id for s in self._stages_done if s.stage == stage and s.status == "FINISHED"]
+        return done[-1] if done else ""
 
     def _finish_stage(
         self, run_id: str, stage: Stage, output: Path, html: Path, status: str, error: str

@@ -307,6 +307,13 @@ def log_json(payload: Any, artifact_file: str) -> None:
     mlflow.log_dict(payload, artifact_file)
 
 
+def log_table(frame: Any, artifact_file: str) -> None:
+    """Store a DataFrame as a CSV artifact of the active run."""
+    import mlflow
+
+    mlflow.log_text(frame.to_csv(index=False), artifact_file)
+
+
 def set_tags(tags: Mapping[str, str]) -> None:
     """Set tags on the active run."""
     import mlflow

@@ -13,6 +13,9 @@ import pandas as pd
 
 from mlworkbench import evaluation, training
 
+TEST_ROWS_ARTIFACT = "split/test_rows.json"
+"""Artifact of a training run naming its test rows, so later stages explain exactly those."""
+
 
 @dataclass(frozen=True)
 class TrainSettings:
@@ -101,3 +104,11 @@ def train_and_evaluate(
         else None
     )
     return TrainingOutcome(trained, parts, kind, y_test, scores, result, folds)
+
+
+def test_rows_record(test: pd.DataFrame, frame: pd.DataFrame) -> dict[str, Any]:
+    """The test rows' ids (0-based row numbers of the source data) and the data's digest,
+    logged as `TEST_ROWS_ARTIFACT` so the explain stage finds the same rows again."""
+    from mlworkbench.data import dataset_digest
+
+    return {"data_digest": dataset_digest(frame), "row_ids": [int(i) for i in test.index]}

@@ -5,39 +5,15 @@ from __future__ import annotations
 import mlflow
 import pandas as pd
 import pytest
-from helpers import CONFIGS, mlwb, sqlite_uri
+from helpers import CASES, CONFIGS, mlwb, stage_run
 
 from mlworkbench import data, models, trainer
 
 pytestmark = pytest.mark.notebook
 
-CASES = {
-    "german": ("test_train_german.yaml", "test-train-german", "test-german"),
-    "wine": ("test_train_wine.yaml", "test-train-wine", "test-wine"),
-    "diabetes": ("test_train_diabetes.yaml", "test-train-diabetes", "test-diabetes"),
-}
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """One project folder in which the three training configs ran once each."""
-    root = tmp_path_factory.mktemp("train")
-    results = {
-        case: mlwb("run", str(CONFIGS / config), "--project-dir", str(root), "--no-progress")
-        for case, (config, _, _) in CASES.items()
-    }
-    mlflow.set_tracking_uri(sqlite_uri(root))
-    yield root, results
-    mlflow.set_tracking_uri(None)
-
 
 def train_run(case):
-    client = mlflow.MlflowClient()
-    experiment = client.get_experiment_by_name(CASES[case][1])
-    (run,) = client.search_runs(
-        [experiment.experiment_id], "tags.`mlwb.stage` = 'train'", max_results=1
-    )
-    return client, run
+    return stage_run(case, "train")
 
 
 @pytest.mark.parametrize("case", list(CASES))

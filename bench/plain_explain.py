@@ -1,0 +1,52 @@
+"""The explain stage's computation in one plain Python process: the benchmark's baseline.
+
+Same model loading, SHAP, PDP/ICE, fairness, error cohorts, summary and plots (rendered to
+PNG in memory) as notebooks/03-explain.ipynb with its defaults, without Papermill, a kernel,
+MLflow logging or nbconvert. Reads the newest training run of `experiment` in the project's
+store, like the stage does.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from mlworkbench import data, explain, shapley, tracking
+
+
+def main(source: str, target: str, experiment: str, sensitive: str) -> None:
+    """Explain the newest trained model of `experiment` on its test rows."""
+    import mlflow
+
+    from mlworkbench import reports
+
+    reports.prepare_notebook()
+    mlflow.set_tracking_uri(tracking.tracking_uri())
+    features = sensitive.split(",")
+    frame = data.load_dataset(source, target, "classification", features, {"na_values": ["?"]})
+    subject = explain.load_subject(frame, target, "classification", "", "", experiment)
+    analysis = explain.analyse(subject, features, explain.ExplainSettings())
+    attributions = analysis.attributions
+    figures = [
+        shapley.plot_importance(attributions),
+        shapley.plot_beeswarm(attributions),
+        shapley.plot_dependence(attributions, analysis.top),
+        *(
+            shapley.plot_waterfall(analysis.local.attributions, i, output, "row")
+            for i, output in enumerate(analysis.local.outputs)
+        ),
+        *(plot.figure for plot in analysis.pdp),
+        analysis.interaction.figure,
+    ]
+    for figure in figures:
+        figure.savefig(io.BytesIO(), format="png")
+    tables = [analysis.cohorts, analysis.interactions, *analysis.groups.values()]
+    print(sum(len(t.to_csv()) for t in tables), len(explain.summary_sentences(analysis)))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:5])
