@@ -33,6 +33,14 @@ class DependencePlot:
     note: str = ""
 
 
+def _slant_tick_labels(figure: Any) -> None:
+    """Category names side by side overlap; slant them."""
+    for ax in figure.axes:
+        for label in ax.get_xticklabels():
+            label.set_rotation(30)
+            label.set_horizontalalignment("right")
+
+
 def _detached(figure: Any) -> Any:
     """The figure, no longer managed by pyplot: shown where the report displays it, not also
     at the end of the cell that computed it."""
@@ -42,8 +50,16 @@ def _detached(figure: Any) -> Any:
     return figure
 
 
-def _indicator_name(feature: str, category: str) -> str:
-    return f"{feature}={category}"
+def _indicator_names(feature: str, categories: list[str], taken: set[str]) -> list[str]:
+    """Column names for a feature's indicator columns: the category itself (pdpbox prints
+    them as tick labels), qualified by the feature only where that name is taken."""
+    names = []
+    for category in categories:
+        name = category[:24]
+        if name in taken or name in names:
+            name = f"{feature}={category}"
+        names.append(name)
+    return names
 
 
 @dataclass
@@ -75,7 +91,7 @@ def _one_hot_view(rows: pd.DataFrame, features: Sequence[str], top: int = 15) ->
             continue
         text = rows[feature].astype(str).where(rows[feature].notna(), "(missing)")
         kept = [str(c) for c in text.value_counts().index[:top]]
-        names = [_indicator_name(feature, c) for c in kept]
+        names = _indicator_names(feature, kept, set(frame.columns))
         for category, name in zip(kept, names, strict=True):
             frame[name] = (text == category).astype(int)
         frame = frame.drop(columns=[feature])
@@ -133,6 +149,8 @@ def pdp_ice(
                 dpi=100,
                 figsize=(10, 4.5 if kind != "multiclass" else 8),
             )
+        if feature in view.columns:
+            _slant_tick_labels(figure)
         return DependencePlot((feature,), _detached(figure), "pdpbox")
     except Exception as exc:  # pdpbox cannot handle every column; say so and fall back
         return _sklearn_plot(pipeline, rows, [feature], kind, classes, grid_points, ice_lines, exc)

@@ -405,25 +405,14 @@ def summary_sentences(analysis: Analysis) -> list[str]:
         sentences += [f"{feature}: {words[feature]}." for feature in analysis.top[:3]]
     if analysis.gates:
         counts = fairness.gate_counts(analysis.gates)
-        failed = [fairness.gate_sentence(g) for g in analysis.gates if g["status"] == "FAIL"]
         sentences.append(
-            f"Fairness: {counts['fairness_gates_passed']} of {len(analysis.gates)} gates pass"
-            + (f"; failing: {' '.join(failed)}" if failed else ".")
+            f"Fairness: {counts['fairness_gates_passed']} of {len(analysis.gates)} gates pass, "
+            f"{counts['fairness_gates_failed']} fail (limits from the config)."
         )
+        sentences += fairness.feature_sentences(analysis.gates, analysis.groups)
     elif analysis.sensitive_features:
         sentences.append("Fairness: no gate applies to this kind of model.")
     else:
         sentences.append("Fairness: the config names no sensitive features, so none was judged.")
-    small = {
-        name: table.loc[table["too_small"], "group"].tolist()
-        for name, table in analysis.groups.items()
-        if table["too_small"].any()
-    }
-    if small:
-        sentences.append(
-            f"Too small to judge (under {analysis.settings.min_group_size} rows): "
-            + "; ".join(f"{name}: {', '.join(map(str, groups))}" for name, groups in small.items())
-            + "."
-        )
     sentences.append(cohorts.worst_sentence(analysis.cohorts, analysis.subject.kind))
     return sentences + analysis.sampling

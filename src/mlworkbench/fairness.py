@@ -19,7 +19,6 @@ undefined in every group). Each gate is also a metric `fairness.<feature>.<gate>
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -88,6 +87,12 @@ def sensitive_groups(rows: pd.DataFrame, features: Sequence[str], bins: int = 4)
     return groups
 
 
+def _share(flags: np.ndarray) -> float:
+    """The share of true values; undefined (NaN) when there are none to count, so a group
+    without actual positives has no true positive rate rather than a rate of 0."""
+    return float(np.mean(flags)) if len(flags) else np.nan
+
+
 def _auc(y_true: np.ndarray, score: np.ndarray) -> float:
     from sklearn.metrics import roc_auc_score
 
@@ -104,8 +109,9 @@ def group_table(
 ) -> pd.DataFrame:
     """Per-group metrics with fairlearn's MetricFrame, one row per group.
 
-    Binary: rows, selection_rate (share predicted positive), true_positive_rate,
-    false_positive_rate, precision, auc (of `score`, the positive-class probability).
+    Binary: rows, positives (actual), selection_rate (share predicted positive),
+    true_positive_rate, false_positive_rate, precision, accuracy, auc (of `score`, the
+    positive-class probability); a rate without rows to count from is NaN.
     Multiclass: rows, accuracy. Regression: rows, mean_prediction, mean_actual,
     mean_absolute_error. Every table has `too_small` (fewer than `min_group_size` rows).
     """
@@ -115,10 +121,11 @@ def group_table(
     if kind == "binary":
         functions = {
             "rows": fm.count,
+            "positives": lambda t, p: int(np.sum(np.asarray(t) == 1)),
             "selection_rate": fm.selection_rate,
-            "true_positive_rate": fm.true_positive_rate,
-            "false_positive_rate": fm.false_positive_rate,
-            "precision": functools.partial(metrics.precision_score, zero_division=0),
+            "true_positive_rate": lambda t, p: _share(np.asarray(p)[np.asarray(t) == 1] == 1),
+            "false_positive_rate": lambda t, p: _share(np.asarray(p)[np.asarray(t) == 0] == 1),
+            "precision": lambda t, p: _share(np.asarray(t)[np.asarray(p) == 1] == 1),
             "accuracy": metrics.accuracy_score,
         }
     elif kind == "multiclass":
@@ -139,6 +146,8 @@ def group_table(
         ).by_group
     table = frame.reset_index().rename(columns={groups.name: "group"})
     table["rows"] = table["rows"].astype(int)
+    if "positives" in table:
+        table["positives"] = table["positives"].astype(int)
     table["too_small"] = table["rows"] < min_group_size
     return table.sort_values("rows", ascending=False, ignore_index=True)
 
@@ -224,6 +233,36 @@ def gate_sentence(gate: Mapping[str, Any]) -> str:
     )
 
 
+def feature_sentences(
+    gates: Sequence[Mapping[str, Any]], tables: Mapping[str, pd.DataFrame]
+) -> list[str]:
+    """Per sensitive feature, one short sentence: its failing gates with their numbers (or
+    that all pass), and how many groups were too small to judge."""
+    sentences = []
+    for feature, table in tables.items():
+        mine = [g for g in gates if g["feature"] == feature]
+        failed = [g for g in mine if g["status"] == "FAIL"]
+        if failed:
+            worst = failed[0]
+            text = (
+                f"{feature}: {len(failed)} of {len(mine)} gates fail, e.g. "
+                f"{worst['gate'].replace('_', ' ')} {worst['value']:.3f} (required "
+                f"{worst['rule']} {worst['threshold']:g}; lowest group {worst['lowest_group']}, "
+                f"highest {worst['highest_group']})."
+            )
+        else:
+            text = f"{feature}: every gate passes." if mine else f"{feature}: no gate judged."
+        small = table.loc[table["too_small"], "group"].astype(str).tolist()
+        if small:
+            named = f" ({', '.join(small)})" if len(small) <= 3 else ""
+            text += (
+                f" {len(small)} of {len(table)} groups{named} are too small to judge and are "
+                "flagged in the tables."
+            )
+        sentences.append(text)
+    return sentences
+
+
 def gate_metrics(gates: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     """Gate values as MLflow metrics `fairness.<feature>.<gate>`."""
     from mlworkbench.tracking import safe_name
@@ -265,7 +304,7 @@ def gates_frame(gates: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
                 "status": g["status"],
                 "lowest group": g["lowest_group"],
                 "highest group": g["highest_group"],
-                "too small to judge": ", ".join(g["groups_too_small"]) or "-",
+                "groups too small": len(g["groups_too_small"]) or "-",
             }
             for g in gates
         ]

@@ -90,6 +90,23 @@ def prepare_notebook() -> None:
     matplotlib.rcParams.update({"figure.dpi": 100, "savefig.bbox": "tight"})
 
 
+def publish_figure(figure: Any, artifact_file: str) -> None:
+    """Render a matplotlib figure once, store it as an image artifact of the active run and
+    display the same image in the notebook (then close it)."""
+    import io
+
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+
+    from mlworkbench.tracking import log_png
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight")
+    plt.close(figure)
+    log_png(buffer.getvalue(), artifact_file)
+    display(Image(data=buffer.getvalue(), format="png"))
+
+
 def show_figure(figure: Any) -> None:
     """Display a matplotlib figure once (closing it, so the inline backend does not repeat it)."""
     import matplotlib.pyplot as plt

@@ -69,7 +69,7 @@ class Attributions:
             values=self.values[:, :, output],
             base_values=np.full(len(self.rows), self.base[output]),
             data=self.colour_values(output),
-            display_data=self.rows[self.features].astype(object).to_numpy(),
+            display_data=self.rows[self.features].astype(object).fillna("(missing)").to_numpy(),
             feature_names=self.features,
         )
 

@@ -293,11 +293,16 @@ def log_metrics(metrics: Mapping[str, float], prefix: str = "") -> None:
     )
 
 
-def log_figure(figure: Any, artifact_file: str) -> None:
-    """Store a matplotlib figure as an image artifact of the active run."""
+def log_png(data: bytes, artifact_file: str) -> None:
+    """Store PNG bytes (a rendered figure) as an image artifact of the active run."""
+    import tempfile
+
     import mlflow
 
-    mlflow.log_figure(figure, artifact_file)
+    path = Path(artifact_file)
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / path.name).write_bytes(data)
+        mlflow.log_artifact(str(Path(folder) / path.name), path.parent.as_posix() or None)
 
 
 def log_json(payload: Any, artifact_file: str) -> None:

@@ -133,6 +133,7 @@ def direct_rates(y, predicted, groups):
         positives, negatives = part[part.y == 1], part[part.y == 0]
         rows[name] = {
             "rows": len(part),
+            "positives": len(positives),
             "selection_rate": part.p.mean(),
             "true_positive_rate": positives.p.mean(),
             "false_positive_rate": negatives.p.mean(),
