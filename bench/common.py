@@ -79,7 +79,18 @@ def machine() -> dict[str, str]:
     """The facts that make a benchmark table comparable."""
     from importlib.metadata import version
 
-    packages = ("mlworkbench", "mlflow", "papermill", "ydata-profiling", "pandas", "nbconvert")
+    packages = (
+        "mlworkbench",
+        "mlflow",
+        "papermill",
+        "ydata-profiling",
+        "pandas",
+        "nbconvert",
+        "xgboost",
+        "shap",
+        "pdpbox",
+        "fairlearn",
+    )
     return {
         "date": datetime.now(tz=UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": platform.processor() or platform.machine(),
