@@ -275,5 +275,32 @@ def list_models(project_dir: Path | None) -> None:
             )
 
 
+@main.command("promote")
+@click.argument("model")
+@click.argument("version")
+@click.option("--reason", required=True, help="Why this version becomes champion (recorded).")
+@project_dir_option()
+@reports_errors
+def promote_command(model: str, version: str, reason: str, project_dir: Path | None) -> None:
+    """Make VERSION of registered MODEL the champion by hand, with a recorded reason.
+
+    The decision, the reason and who made it are tagged on the version, as the promotion
+    gate of the card stage does; the previous champion keeps its tags.
+    """
+    import mlflow
+
+    from mlworkbench.promotion import promote_by_hand
+    from mlworkbench.reports import rebuild_index
+    from mlworkbench.runner import REPORTS_DIR
+    from mlworkbench.tracking import find_project_root, tracking_uri
+
+    root = (project_dir or find_project_root()).resolve()
+    client = mlflow.MlflowClient(tracking_uri(root))
+    previous = promote_by_hand(client, model, version, reason)
+    rebuild_index(client, root / REPORTS_DIR)
+    was = f" (was version {previous})" if previous else ""
+    click.echo(f"'{model}' version {version} is now the champion{was}. Reason recorded: {reason}")
+
+
 if __name__ == "__main__":
     main()

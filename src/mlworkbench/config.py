@@ -27,16 +27,18 @@ import yaml
 
 from mlworkbench import data as data_module
 from mlworkbench.exceptions import ConfigError, DataError, NotebookContractError
+from mlworkbench.governance import check_section as check_governance
 from mlworkbench.params import check_parameters, read_contract
 
-TOP_LEVEL_KEYS = {"experiment", "data", "stages", "notebooks"}
+TOP_LEVEL_KEYS = {"experiment", "data", "stages", "notebooks", "governance"}
 DATA_KEYS = {"source", "target", "task", "sensitive_features", "csv"}
 RUNNER_PARAMETERS = {
     "mlflow_run_id",
     "report_dir",
     "experiment",
     "config_file",
-    "train_run_id",
+    "governance",
+    *(f"{stage}_run_id" for stage in ("eda", "train", "explain")),
 } | set(data_module.DataSpec("", "").as_parameters())
 """Parameters the runner sets itself; a stage section may not set them."""
 
@@ -105,13 +107,26 @@ class PipelineConfig:
         return [stage for name, stage in available.items() if name in wanted]
 
 
+def stage_name(path: Path, default: str) -> str:
+    """A notebook's stage name: `mlworkbench.stage` of its metadata (so `04-model-card.ipynb`
+    can be stage `card`), else the name after its number."""
+    import json
+
+    try:
+        metadata = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+    except (OSError, ValueError):
+        return default
+    return str((metadata.get("mlworkbench") or {}).get("stage") or default)
+
+
 def discover_stages(notebooks_dir: Path) -> dict[str, Stage]:
     """Map stage names to the `NN-<stage>.ipynb` notebooks of `notebooks_dir`, in order."""
     stages = []
     for path in sorted(notebooks_dir.glob("*.ipynb")):
         match = NOTEBOOK_NAME.match(path.name)
         if match:
-            stages.append(Stage(name=match.group(2), order=int(match.group(1)), notebook=path))
+            name = stage_name(path, match.group(2))
+            stages.append(Stage(name=name, order=int(match.group(1)), notebook=path))
     return {s.name: s for s in sorted(stages, key=lambda s: (s.order, s.name))}
 
 
@@ -249,6 +264,7 @@ def load_config(
     if not available:
         problems.append(f"{where}: no NN-<stage>.ipynb notebooks found in {notebooks_dir}.")
     problems += _check_data_section(raw.get("data"), where)
+    problems += check_governance(raw.get("governance"), where)
     task = raw["data"].get("task", "classification") if isinstance(raw.get("data"), dict) else ""
     problems += _check_stages(raw.get("stages"), available, where, task)
     if problems:

@@ -78,27 +78,19 @@ def latest_training_run(experiment: str) -> str:
     """The newest finished train-stage run of `experiment`."""
     import mlflow
 
-    client = mlflow.MlflowClient()
-    found = client.get_experiment_by_name(experiment)
-    runs = (
-        client.search_runs(
-            [found.experiment_id],
-            "tags.`mlwb.stage` = 'train' and attributes.status = 'FINISHED'",
-            order_by=["attributes.start_time DESC"],
-            max_results=1,
-        )
-        if found
-        else []
-    )
-    if not runs:
+    from mlworkbench.tracking import latest_stage_run
+
+    run_id = latest_stage_run(mlflow.MlflowClient(), experiment, "train")
+    if not run_id:
         raise ExplainInputError(
             f"Experiment '{experiment}' has no finished training run to explain: run the train "
             "stage first (mlwb run CONFIG --stage train) or set model_uri."
         )
-    return runs[0].info.run_id
+    return run_id
 
 
-def _load_model(model_uri: str) -> Any:
+def load_workbench_model(model_uri: str) -> tuple[Any, str]:
+    """The workbench model behind `model_uri` (pipeline, classes, threshold) and its run id."""
     import mlflow
 
     try:
@@ -146,7 +138,7 @@ def load_subject(
     if not model_uri:
         train_run_id = train_run_id or latest_training_run(experiment)
         model_uri = f"runs:/{train_run_id}/model"
-    model, model_run = _load_model(model_uri)
+    model, model_run = load_workbench_model(model_uri)
     train_run_id = train_run_id or model_run or ""
     record = _recorded_test_rows(train_run_id) if train_run_id else None
     if record is not None and record["data_digest"] != dataset_digest(frame):

@@ -262,6 +262,51 @@ def _search_all(client: Any, experiment_ids: list[str], filter_string: str) -> l
             return runs
 
 
+@dataclass
+class ModelEntry:
+    """A registered model as the index shows it."""
+
+    name: str
+    champion: str
+    challenger: str
+    last_decision: str
+    decided_at: str
+    card: str
+
+
+def collect_models(client: Any, reports_dir: Path) -> list[ModelEntry]:
+    """Every registered model with its champion, challenger and last decision, linked to the
+    model card that made the decision (when its report is on this disk)."""
+    from mlworkbench import promotion
+    from mlworkbench.tracking import TAG_REPORT
+
+    entries = []
+    for model in client.search_registered_models():
+        aliases = model.aliases or {}
+        tags = model.tags or {}
+        decided = tags.get(promotion.TAG_LAST_VERSION, "")
+        card = ""
+        if decided:
+            card_run = client.get_model_version(model.name, decided).tags.get(
+                promotion.TAG_CARD_RUN, ""
+            )
+            report = client.get_run(card_run).data.tags.get(TAG_REPORT, "") if card_run else ""
+            card = report if report and (reports_dir / report).is_file() else ""
+        entries.append(
+            ModelEntry(
+                model.name,
+                str(aliases.get(promotion.CHAMPION, "")),
+                str(aliases.get(promotion.CHALLENGER, "")),
+                f"version {decided}: {tags.get(promotion.TAG_LAST_DECISION, '')}"
+                if decided
+                else "",
+                tags.get(promotion.TAG_LAST_AT, ""),
+                card,
+            )
+        )
+    return entries
+
+
 def format_figure(value: float, name: str = "") -> str:
     """A key figure as people read it: shares (`*_share`) as percentages, counts with
     thousands separators, other values with three significant digits."""
@@ -272,7 +317,12 @@ def format_figure(value: float, name: str = "") -> str:
     return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
-def render_index(entries: list[RunEntry], tracking_uri: str, output: Path) -> Path:
+def render_index(
+    entries: list[RunEntry],
+    tracking_uri: str,
+    output: Path,
+    models: list[ModelEntry] | None = None,
+) -> Path:
     """Write `reports/index.html` listing `entries`."""
     import jinja2
 
@@ -292,6 +342,7 @@ def render_index(entries: list[RunEntry], tracking_uri: str, output: Path) -> Pa
     }
     page = env.get_template("index.html.j2").render(
         entries=entries,
+        models=models or [],
         compare=compare,
         tracking_uri=tracking_uri,
         labels=key_figure_labels(),
@@ -305,7 +356,10 @@ def render_index(entries: list[RunEntry], tracking_uri: str, output: Path) -> Pa
 def rebuild_index(client: Any, reports_dir: Path) -> Path:
     """Rebuild `reports/index.html` from the tracking store behind `client`."""
     return render_index(
-        collect_runs(client, reports_dir), client.tracking_uri, reports_dir / INDEX_FILE
+        collect_runs(client, reports_dir),
+        client.tracking_uri,
+        reports_dir / INDEX_FILE,
+        collect_models(client, reports_dir),
     )
 
 
@@ -319,4 +373,8 @@ def key_figure_labels() -> Mapping[str, str]:
         "quality_findings": "quality findings",
         "fairness_gates_passed": "fairness gates passed",
         "fairness_gates_failed": "fairness gates failed",
+        "checklist_pass": "checklist PASS",
+        "checklist_fail": "FAIL",
+        "checklist_missing": "MISSING",
+        "promoted": "promoted (1 yes, 0 no)",
     }

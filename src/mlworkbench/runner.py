@@ -231,6 +231,9 @@ class PipelineRunner:
             if outcome.status == "FAILED":
                 return StageFailedError(outcome.error)
             self.echo(f"      done in {outcome.seconds:.1f} s: {outcome.html}")
+            summary = self.client.get_run(outcome.run_id).data.tags.get(tracking.TAG_SUMMARY)
+            if summary:
+                self.echo("\n".join(f"      {line}" for line in summary.splitlines()))
         return None
 
     def _run_stage(
@@ -259,7 +262,8 @@ class PipelineRunner:
                 "report_dir": str(run_dir),
                 "experiment": self.config.experiment,
                 "config_file": self.label,
-                "train_run_id": self._finished_run("train"),
+                "governance": self.config.raw.get("governance") or {},
+                **self._finished_runs(),
             },
         )
         status, error, started = "FINISHED", "", time.perf_counter()
@@ -290,11 +294,10 @@ class PipelineRunner:
             stage.name, run_id, status, output, html_path, time.perf_counter() - started, error
         )
 
-    def _finished_run(self, stage: str) -> str:
-        """The run id of `stage` when it finished earlier in this pipeline run, else empty
-        (a stage that needs it then finds the newest one in the experiment)."""
-        done = [s.run_id for s in self._stages_done if s.stage == stage and s.status == "FINISHED"]
-        return done[-1] if done else ""
+    def _finished_runs(self) -> dict[str, str]:
+        """`<stage>_run_id` of each stage that finished earlier in this pipeline run; a stage
+        that needs one that did not run here finds the newest in the experiment."""
+        return {f"{s.stage}_run_id": s.run_id for s in self._stages_done if s.status == "FINISHED"}
 
     def _finish_stage(
         self, run_id: str, stage: Stage, output: Path, html: Path, status: str, error: str

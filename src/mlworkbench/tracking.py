@@ -42,6 +42,8 @@ TAG_REPORT = "mlwb.report"
 TAG_KEY_FIGURES = "mlwb.key_figures"
 TAG_ERROR = "mlwb.error"
 TAG_REPORTS_DIR = "mlwb.reports_dir"
+TAG_SUMMARY = "mlwb.summary"
+"""A few lines a stage wants printed by `mlwb run` after it finishes (the card's decision)."""
 
 
 def find_project_root(start: str | Path | None = None) -> Path:
@@ -136,6 +138,22 @@ def standard_tags(code_dir: str | Path, config_file: str = "") -> dict[str, str]
         TAG_VERSION: versions["mlworkbench"],
         TAG_PACKAGES: json.dumps(versions, sort_keys=True),
     }
+
+
+def latest_stage_run(client: Any, experiment: str, stage: str, condition: str = "") -> str:
+    """The id of the newest finished run of `stage` in `experiment` (meeting an extra search
+    `condition` when given), or empty."""
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        return ""
+    extra = f" and {condition}" if condition else ""
+    runs = client.search_runs(
+        [found.experiment_id],
+        f"tags.`{TAG_STAGE}` = '{stage}' and attributes.status = 'FINISHED'{extra}",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return runs[0].info.run_id if runs else ""
 
 
 # --- logging from inside a notebook -------------------------------------------------------

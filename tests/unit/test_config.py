@@ -27,10 +27,11 @@ def configs(project):
 def test_demo_config_is_valid():
     cfg = load_config(CONFIGS / "german_credit.yaml")
     assert cfg.experiment == "german-credit"
-    assert list(cfg.stages) == ["eda", "train"]
+    assert list(cfg.stages) == ["eda", "train", "explain", "card"]
     assert cfg.data_shape == (1000, 10)
     assert len(cfg.data_digest) == 8
-    assert [s.name for s in cfg.selected_stages()] == ["eda", "train"]
+    assert [s.name for s in cfg.selected_stages()] == ["eda", "train", "explain", "card"]
+    assert cfg.raw["governance"]["eu_ai_act_risk_category"] == "high"
 
 
 def test_every_shipped_config_is_valid_or_needs_only_shared_data():
@@ -54,8 +55,9 @@ def test_data_settings_become_notebook_parameters(configs):
 
 def test_stages_follow_notebook_numbers(project):
     stages = discover_stages(project / "notebooks")
-    assert list(stages) == ["eda", "train"]
+    assert list(stages) == ["eda", "train", "explain", "card"]
     assert stages["eda"].report_stem == "01-eda"
+    assert stages["card"].report_stem == "04-model-card"  # stage name from its metadata
 
 
 def test_all_problems_are_reported_together(configs):

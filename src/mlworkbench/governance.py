@@ -1,0 +1,202 @@
+"""Governance: the human answers of a config's `governance:` section and the Responsible-AI
+checklist built from them and from the evidence of the pipeline's runs.
+
+Every checklist item is PASS, FAIL or MISSING and names its evidence: an artifact of a run
+(`runs:/<id>/<path>`) and, where there is one, the report that shows it. A human answer that
+is absent or empty is MISSING; nothing is filled in by default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+QUESTIONS: dict[str, str] = {
+    "owner": "Who owns the model (team or person) and answers for it",
+    "contact": "How to reach the owner",
+    "intended_use": "What the model is for: the decision it supports",
+    "intended_users": "Who uses its predictions",
+    "out_of_scope_uses": "Uses the model is not fit for",
+    "affected_people": "People affected by decisions made with it",
+    "eu_ai_act_risk_category": "EU AI Act risk category the team assigns",
+}
+"""Top-level keys of `governance:` and what each answers."""
+
+RISK_QUESTIONS: dict[str, str] = {
+    "worst_case": "What is the worst that could happen",
+    "misuse": "How the model could be misused",
+    "legal_and_ethical": "Legal and ethical questions and their answers",
+    "human_oversight": "How humans oversee decisions (human in the loop)",
+    "data_protection": "Data protection and retention",
+}
+"""Keys of `governance.risk_assessment`."""
+
+RISK_CATEGORIES = ("unacceptable", "high", "limited", "minimal")
+THEMES = ("discrimination", "integrity", "transparency", "privacy", "accountability")
+STATUSES = ("PASS", "FAIL", "MISSING")
+
+
+def check_section(section: Any, where: str) -> list[str]:
+    """Problems with a config's `governance:` section: unknown keys, values not text, an
+    unknown risk category. Absent answers are not problems here; the checklist reports them
+    as MISSING."""
+    if section is None:
+        return []
+    if not isinstance(section, dict):
+        return [f"{where}: 'governance' must be a mapping of answers."]
+    allowed = [*QUESTIONS, "risk_assessment"]
+    problems = [
+        f"{where}: unknown key 'governance.{k}'. Allowed: {', '.join(allowed)}."
+        for k in section
+        if k not in allowed
+    ]
+    risk = section.get("risk_assessment", {})
+    if not isinstance(risk, dict):
+        problems.append(f"{where}: 'governance.risk_assessment' must be a mapping of answers.")
+        risk = {}
+    problems += [
+        f"{where}: unknown key 'governance.risk_assessment.{k}'. Allowed: "
+        f"{', '.join(RISK_QUESTIONS)}."
+        for k in risk
+        if k not in RISK_QUESTIONS
+    ]
+    answers = {**{k: v for k, v in section.items() if k in QUESTIONS}, **risk}
+    problems += [
+        f"{where}: 'governance' answer '{k}' must be text, got {type(v).__name__}."
+        for k, v in answers.items()
+        if v is not None and not isinstance(v, str)
+    ]
+    category = section.get("eu_ai_act_risk_category")
+    if isinstance(category, str) and category and category not in RISK_CATEGORIES:
+        problems.append(
+            f"{where}: 'governance.eu_ai_act_risk_category' is '{category}'; use one of "
+            f"{', '.join(RISK_CATEGORIES)}."
+        )
+    return problems
+
+
+def answer(section: Mapping[str, Any], key: str) -> str:
+    """The human answer for `key` (top level or risk assessment), empty when missing."""
+    value = section.get(key, (section.get("risk_assessment") or {}).get(key))
+    return value.strip() if isinstance(value, str) else ""
+
+
+@dataclass
+class Evidence:
+    """Where an item's evidence is: an MLflow artifact and, if any, a page that shows it."""
+
+    uri: str
+    href: str = ""
+
+
+@dataclass
+class Item:
+    """One checklist item."""
+
+    theme: str
+    check: str
+    status: str
+    detail: str
+    evidence: Evidence
+
+
+def human_item(
+    theme: str, check: str, section: Mapping[str, Any], keys: list[str], evidence: Evidence
+) -> Item:
+    """An item answered by people: MISSING unless every answer in `keys` is given."""
+    missing = [k for k in keys if not answer(section, k)]
+    if missing:
+        return Item(theme, check, "MISSING", f"not answered: {', '.join(missing)}", evidence)
+    text = " / ".join(answer(section, k) for k in keys)
+    return Item(theme, check, "PASS", text, evidence)
+
+
+def human_items(section: Mapping[str, Any], evidence: Evidence) -> list[Item]:
+    """The checklist items that only people can answer, from the config's section."""
+    items = [
+        human_item(
+            "transparency",
+            "Intended use and users are documented",
+            section,
+            ["intended_use", "intended_users"],
+            evidence,
+        ),
+        human_item(
+            "transparency",
+            "Out-of-scope uses are documented",
+            section,
+            ["out_of_scope_uses"],
+            evidence,
+        ),
+        human_item(
+            "transparency",
+            "People affected by decisions are named",
+            section,
+            ["affected_people"],
+            evidence,
+        ),
+        human_item(
+            "privacy",
+            "Data protection and retention are described",
+            section,
+            ["data_protection"],
+            evidence,
+        ),
+        human_item(
+            "accountability",
+            "An owner and a contact are named",
+            section,
+            ["owner", "contact"],
+            evidence,
+        ),
+        human_item(
+            "accountability",
+            "The worst case and possible misuse are assessed",
+            section,
+            ["worst_case", "misuse"],
+            evidence,
+        ),
+        human_item(
+            "accountability",
+            "Legal and ethical questions are answered",
+            section,
+            ["legal_and_ethical"],
+            evidence,
+        ),
+        human_item(
+            "accountability",
+            "Human oversight of decisions is described",
+            section,
+            ["human_oversight"],
+            evidence,
+        ),
+    ]
+    category = human_item(
+        "accountability",
+        "An EU AI Act risk category is assigned",
+        section,
+        ["eu_ai_act_risk_category"],
+        evidence,
+    )
+    if answer(section, "eu_ai_act_risk_category") == "unacceptable":
+        category.status = "FAIL"
+        category.detail = "unacceptable: such systems are prohibited"
+    return [*items, category]
+
+
+def run_item(theme: str, check: str, status: str, detail: str, evidence: Evidence | None) -> Item:
+    """An item judged from a run's evidence; MISSING when the run does not exist."""
+    if evidence is None:
+        return Item(theme, check, "MISSING", detail or "no run to judge from", Evidence(""))
+    return Item(theme, check, status, detail, evidence)
+
+
+def by_theme(items: list[Item]) -> dict[str, list[Item]]:
+    """Items grouped by theme, in the order of `THEMES`."""
+    return {theme: [i for i in items if i.theme == theme] for theme in THEMES}
+
+
+def counts(items: list[Item]) -> dict[str, int]:
+    """How many items are PASS, FAIL and MISSING."""
+    return {status: sum(i.status == status for i in items) for status in STATUSES}

@@ -1,0 +1,120 @@
+"""The full pipeline with the model card and the promotion gate, in real kernels."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+from helpers import CONFIGS, NOTEBOOKS, mlwb, sqlite_uri, write_config
+
+pytestmark = pytest.mark.notebook
+
+MODEL = "test-card-german"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """The card pipeline run twice in one project, then a weaker, unfair, half-documented
+    challenger."""
+    root = tmp_path_factory.mktemp("card")
+    config = CONFIGS / "test_card_german.yaml"
+    results = [
+        mlwb("run", str(config), "--project-dir", str(root), "--no-progress") for _ in range(2)
+    ]
+    text = config.read_text()
+    weak = text.replace(
+        "model: xgboost, hyperparameters: {n_estimators: 100, max_depth: 3},",
+        "model: linear, hyperparameters: {C: 0.001},",
+    ).replace(
+        "drop_columns: [sex]", "drop_columns: [sex, checking_account, duration, credit_amount]"
+    )
+    weak = weak.replace("demographic_parity_ratio: 0.8", "demographic_parity_ratio: 1.01")
+    weak = weak.replace("  owner: Test team\n", "") + f"notebooks: {NOTEBOOKS}\n"
+    weak_config = write_config(root, "weak.yaml", weak)
+    stages = ("--stage", "train", "--stage", "explain", "--stage", "card")
+    results.append(
+        mlwb("run", str(weak_config), *stages, "--project-dir", str(root), "--no-progress")
+    )
+    mlflow.set_tracking_uri(sqlite_uri(root))
+    yield root, results, mlflow.MlflowClient()
+    mlflow.set_tracking_uri(None)
+
+
+def card_runs(client):
+    experiment = client.get_experiment_by_name(MODEL)
+    return client.search_runs(
+        [experiment.experiment_id],
+        "tags.`mlwb.stage` = 'card'",
+        order_by=["attributes.start_time ASC"],
+    )
+
+
+def test_first_version_is_promoted_and_the_second_compared_with_it(runs):
+    _, results, client = runs
+    for result in results[:2]:
+        assert result.returncode == 0, result.stderr[-3000:]
+    assert f"Decision: '{MODEL}' version 1 promoted (now the champion)." in results[0].stdout
+    assert "PASS: champion: no champion yet" in results[0].stdout
+    assert f"Decision: '{MODEL}' version 2 promoted" in results[1].stdout
+    assert re.search(r"roc_auc 0\.\d+ against 0\.\d+ of champion version 1", results[1].stdout)
+    second = card_runs(client)[1]
+    card = mlflow.artifacts.load_text(f"runs:/{second.info.run_id}/card/model_card.md")
+    assert "## Champion versus challenger" in card
+    assert "Challenger version 2 against champion version 1" in card
+    version = client.get_model_version(MODEL, "2")
+    assert version.description.startswith(f"# Model card: {MODEL} version 2")
+    assert version.tags["mlwb.decision"] == "promoted"
+    assert version.tags["mlwb.model_card"] == f"runs:/{second.info.run_id}/card/model_card.md"
+
+
+def test_every_checklist_item_links_to_evidence_that_exists(runs):
+    root, _, client = runs
+    second = card_runs(client)[1]
+    checklist = pd.read_csv(
+        mlflow.artifacts.download_artifacts(f"runs:/{second.info.run_id}/card/checklist.csv")
+    ).fillna("")
+    assert set(checklist["theme"]) == {
+        "discrimination",
+        "integrity",
+        "transparency",
+        "privacy",
+        "accountability",
+    }
+    assert set(checklist["status"]) <= {"PASS", "FAIL", "MISSING"}
+    assert (checklist["status"] != "MISSING").all()
+    report_dir = (root / "reports" / second.data.tags["mlwb.report"]).parent
+    for item in checklist.itertuples():
+        run_id, path = item.evidence.removeprefix("runs:/").split("/", 1)
+        listed = {a.path for a in client.list_artifacts(run_id, os.path.dirname(path))}
+        assert path in listed, item.check
+        if item.report.endswith(".html"):
+            assert (report_dir / item.report).is_file(), item.check
+    used = checklist.set_index("check").loc["Sensitive attributes are not used as model features"]
+    assert used["status"] == "FAIL" and "age" in used["detail"]
+
+
+def test_a_worse_unfair_half_documented_challenger_is_rejected(runs):
+    _, results, client = runs
+    weak = results[2]
+    assert weak.returncode == 0, weak.stderr[-3000:]
+    assert f"Decision: '{MODEL}' version 3 rejected; champion unchanged." in weak.stdout
+    assert "BLOCKS: fairness gates: failing:" in weak.stdout
+    assert "BLOCKS: checklist: 1 item(s) MISSING: An owner and a contact are named" in weak.stdout
+    assert "BLOCKS: champion: roc_auc" in weak.stdout
+    assert str(client.get_model_version_by_alias(MODEL, "champion").version) == "2"
+    assert str(client.get_model_version_by_alias(MODEL, "challenger").version) == "3"
+    assert client.get_model_version(MODEL, "3").tags["mlwb.decision"] == "rejected"
+
+
+def test_index_shows_the_champion_and_links_the_card(runs):
+    root, _, _ = runs
+    index = (root / "reports" / "index.html").read_text()
+    assert "Registered models" in index and MODEL in index
+    assert "version 3: rejected" in index
+    card_link = re.search(r'<a href="([^"]+04-model-card\.html)">model card</a>', index).group(1)
+    assert (root / "reports" / card_link).is_file()
+    assert Path(root / "reports" / card_link).read_text().count("Responsible-AI checklist") >= 1
