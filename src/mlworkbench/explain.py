@@ -200,6 +200,7 @@ class Analysis:
     interaction: dependence.DependencePlot | None
     groups: dict[str, pd.DataFrame]
     gates: list[dict[str, Any]]
+    disparities: pd.DataFrame
     cohorts: pd.DataFrame
     sampling: list[str]
 
@@ -370,6 +371,7 @@ def analyse(subject: Subject, sensitive_features: list[str], settings: ExplainSe
         interaction,
         tables,
         gates,
+        fairness.disparities(tables, subject.kind),
         cohort_table,
         sampling,
     )

@@ -13,8 +13,9 @@ Gate results have a stable format that the governance stage reads (artifact
      "groups_judged": 2, "groups_too_small": []}
 
 `status` is PASS, FAIL, or SKIPPED (fewer than two groups large enough, or the rate is
-undefined in every group). Each gate is also a metric `fairness.<feature>.<gate>` and a tag
-`mlwb.gate.<feature>.<gate>` = status; tag `mlwb.fairness` holds the overall PASS / FAIL.
+undefined in every group). Every gap measure, gated or not, is a metric
+`fairness.<feature>.<measure>`; each gate is a tag `mlwb.gate.<feature>.<gate>` = status; tag
+`mlwb.fairness` holds the overall PASS / FAIL.
 """
 
 from __future__ import annotations
@@ -210,6 +211,29 @@ def evaluate_gates(
     return results
 
 
+def disparities(tables: Mapping[str, pd.DataFrame], kind: str) -> pd.DataFrame:
+    """Every gap measure that applies to `kind` (for binary models: demographic-parity
+    difference and ratio, equalized-odds and equal-opportunity difference, accuracy
+    difference), per sensitive feature over the groups with enough rows, whether or not the
+    config sets a gate on it."""
+    rows = []
+    for feature, table in tables.items():
+        judged = table[~table["too_small"]]
+        for name, rule in GATES.items():
+            if kind in rule.kinds:
+                value, lowest, highest = _gate_value(judged, rule)
+                rows.append(
+                    {
+                        "feature": feature,
+                        "measure": name,
+                        "value": value,
+                        "lowest_group": lowest,
+                        "highest_group": highest,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
 def overall_status(gates: Sequence[Mapping[str, Any]]) -> str:
     """FAIL if any gate failed, PASS if at least one passed and none failed, else SKIPPED."""
     statuses = {g["status"] for g in gates}
@@ -263,14 +287,14 @@ def feature_sentences(
     return sentences
 
 
-def gate_metrics(gates: Sequence[Mapping[str, Any]]) -> dict[str, float]:
-    """Gate values as MLflow metrics `fairness.<feature>.<gate>`."""
+def disparity_metrics(table: pd.DataFrame) -> dict[str, float]:
+    """Gap measures as MLflow metrics `fairness.<feature>.<measure>` (gated or not)."""
     from mlworkbench.tracking import safe_name
 
     return {
-        f"fairness.{safe_name(g['feature'])}.{g['gate']}": g["value"]
-        for g in gates
-        if g["value"] is not None and np.isfinite(g["value"])
+        f"fairness.{safe_name(row.feature)}.{row.measure}": float(row.value)
+        for row in table.itertuples()
+        if np.isfinite(row.value)
     }
 
 

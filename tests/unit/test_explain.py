@@ -188,7 +188,15 @@ def test_gates_match_fairlearn_and_an_impossible_threshold_fails(german):
     assert odds["status"] == "PASS"
     assert fairness.overall_status(gates) == "FAIL"
     assert fairness.gate_tags(gates)["mlwb.gate.sex.demographic_parity_ratio"] == "FAIL"
-    assert "fairness.sex.equalized_odds_difference" in fairness.gate_metrics(gates)
+    measures = fairness.disparities({"sex": table}, "binary").set_index("measure")["value"]
+    assert measures["demographic_parity_difference"] == pytest.approx(
+        fm.demographic_parity_difference(y, predicted, sensitive_features=rows["sex"]), abs=1e-6
+    )
+    assert set(measures.index) >= {"demographic_parity_ratio", "equalized_odds_difference"}
+    metrics = fairness.disparity_metrics(fairness.disparities({"sex": table}, "binary"))
+    assert metrics["fairness.sex.equalized_odds_difference"] == pytest.approx(
+        odds["value"], abs=1e-6
+    )
 
 
 def test_a_model_blind_to_the_sensitive_feature_on_fair_data_passes():
