@@ -99,6 +99,7 @@ def test_artifacts_of_parent_and_child(pipeline):
         "report/01-eda.html",
         "report/01-eda-profile.html",
         "eda/quality.csv",
+        "eda/findings.json",
     }
 
 
