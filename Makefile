@@ -23,8 +23,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv (if missing) and install the project with its dev tools
 
-demo: $(STAMP) ## Run the demo pipeline (German credit) and say where the reports are
+demo: $(STAMP) ## Run the demo pipeline (German credit), score a held-out batch with the champion
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlwb run $(CONFIG)
+	$(BIN)/python -m mlworkbench.demo reports/demo/batch.csv
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlwb score german-credit-risk@champion reports/demo/batch.csv --output reports/demo/scores.csv --id-column application
 	@echo ""
 	@echo "Reports: open $(CURDIR)/reports/index.html in a browser."
 	@echo "MLflow UI: make ui, then http://127.0.0.1:$(UI_PORT)"

@@ -12,7 +12,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlworkbench import evaluation, explain, fairness, governance, privacy, promotion, shapley
+from mlworkbench import (
+    evaluation,
+    explain,
+    fairness,
+    governance,
+    loadtest,
+    privacy,
+    promotion,
+    shapley,
+)
 from mlworkbench import tracking as tr
 from mlworkbench.card_report import Section
 from mlworkbench.governance import Evidence, Item, run_item
@@ -29,6 +38,7 @@ class CardSettings:
     champion_margin: float = 0.0
     comparison_rows: int = 500
     seed: int = 42
+    production_thresholds: dict[str, float] = field(default_factory=lambda: {"p95_ms": 50.0})
 
 
 def stage_runs(client: Any, experiment: str, run_ids: dict[str, str]) -> dict[str, Any]:
@@ -488,6 +498,11 @@ def build(
             ],
             comparison,
             "champion",
+        ),
+        Section(
+            "Production readiness",
+            loadtest.readiness(version.tags, settings.production_thresholds),
+            anchor="production",
         ),
         Section(
             "Lineage",

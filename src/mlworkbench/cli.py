@@ -275,6 +275,137 @@ def list_models(project_dir: Path | None) -> None:
             )
 
 
+@main.command("score")
+@click.argument("model")
+@click.argument("input_file", metavar="INPUT", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--output",
+    "-o",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV or Parquet file for the predictions; replaced only when complete.",
+)
+@click.option("--id-column", default="", help="Column copied to the output as row key.")
+@project_dir_option()
+@progress_option
+@reports_errors
+def score_command(
+    model: str,
+    input_file: Path,
+    output: Path,
+    id_column: str,
+    project_dir: Path | None,
+    progress: bool,
+) -> None:
+    """Score INPUT (CSV or Parquet) with MODEL and write the predictions to --output.
+
+    MODEL is models:/NAME@ALIAS (for example models:/german-credit-risk@champion),
+    models:/NAME/VERSION, NAME@ALIAS, NAME/VERSION or runs:/RUN_ID/model. The batch is checked
+    against the model's signature first; the run is tracked in the experiment
+    scoring-NAME with a report like every stage. Exit codes: 0 done, 1 scoring failed
+    (the previous output is untouched), 2 bad model, batch or output path (nothing written).
+    """
+    from mlworkbench.scoring import run_job
+    from mlworkbench.tracking import find_project_root
+
+    _quiet_mlflow()
+    root = (project_dir or find_project_root()).resolve()
+    try:
+        result = run_job(model, input_file, output, id_column, root, click.echo, progress)
+    except MlwbError as exc:
+        outcome = getattr(exc, "result", None)
+        if outcome is not None:
+            click.echo(f"Scoring run {outcome.run_id}: {outcome.status}. Index: {outcome.index}")
+        raise
+    click.secho(f"Scored {input_file} into {output.resolve()}.", fg="green")
+    click.echo(f"  report   {result.stages[0].html}")
+    click.echo(f"  index    {result.index}")
+    gc.freeze()
+
+
+@main.command("serve")
+@click.argument("model")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5001, show_default=True, type=int, help="Port to listen on.")
+@project_dir_option()
+@reports_errors
+def serve_command(model: str, host: str, port: int, project_dir: Path | None) -> None:
+    """Serve MODEL over HTTP with MLflow's scoring server until Ctrl-C.
+
+    MODEL as for `mlwb score`; an alias is resolved once, at start, and the version served is
+    printed. Endpoints: /ping, /version and /invocations (JSON with dataframe_split or
+    dataframe_records). Binds to 127.0.0.1 unless --host says otherwise.
+    """
+    import mlflow
+
+    from mlworkbench import serving
+    from mlworkbench.scoring import resolve
+    from mlworkbench.tracking import find_project_root, tracking_uri
+
+    _quiet_mlflow()
+    uri = tracking_uri((project_dir or find_project_root()).resolve())
+    resolved = resolve(mlflow.MlflowClient(uri), model)
+    click.echo(
+        f"Serving '{resolved.name}' version {resolved.version} ({resolved.uri}) at "
+        f"http://{host}:{port}/invocations; Ctrl-C stops."
+    )
+    argv = serving.command(resolved.uri, host, port)
+    os.execve(argv[0], argv, serving.environment(uri))
+
+
+@main.command("loadtest")
+@click.argument("model")
+@click.option(
+    "--input",
+    "input_file",
+    default="",
+    help="CSV/Parquet rows to send (default: the model's input example).",
+)
+@click.option(
+    "--requests",
+    "single_requests",
+    default=200,
+    show_default=True,
+    help="Single-row requests timed.",
+)
+@click.option("--batch-rows", default=1000, show_default=True, help="Rows per throughput request.")
+@click.option("--batch-requests", default=10, show_default=True, help="Throughput requests sent.")
+@project_dir_option()
+@reports_errors
+def loadtest_command(
+    model: str,
+    input_file: str,
+    single_requests: int,
+    batch_rows: int,
+    batch_requests: int,
+    project_dir: Path | None,
+) -> None:
+    """Measure MODEL's REST API against a local server it starts and stops.
+
+    Reports single-row latency p50/p95/p99, throughput of BATCH_ROWS-row requests and the same
+    predictions in process, and tags the figures on the model version (mlwb.loadtest.*), where
+    the model card's production-readiness section reads them.
+    """
+    import mlflow
+
+    from mlworkbench import loadtest
+    from mlworkbench.reports import format_figure
+    from mlworkbench.tracking import find_project_root, tracking_uri
+
+    _quiet_mlflow()
+    uri = tracking_uri((project_dir or find_project_root()).resolve())
+    mlflow.set_tracking_uri(uri)
+    click.echo(f"Starting a server for {model} and sending {single_requests} requests ...")
+    resolved, result = loadtest.run(
+        mlflow.MlflowClient(), model, uri, input_file, single_requests, batch_rows, batch_requests
+    )
+    click.echo(f"'{resolved.name}' version {resolved.version}:")
+    for row in result.table().itertuples(index=False):
+        local = "" if row[2] != row[2] else f"   in process {format_figure(row[2])}"
+        click.echo(f"  {row[0]:<36} http {format_figure(row[1]):>10}{local}")
+    click.echo("Figures tagged on the model version as mlwb.loadtest.*")
+
+
 @main.command("promote")
 @click.argument("model")
 @click.argument("version")

@@ -377,4 +377,5 @@ def key_figure_labels() -> Mapping[str, str]:
         "checklist_fail": "FAIL",
         "checklist_missing": "MISSING",
         "promoted": "promoted (1 yes, 0 no)",
+        "rows_per_second": "rows per second",
     }

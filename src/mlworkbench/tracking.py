@@ -337,6 +337,19 @@ def log_table(frame: Any, artifact_file: str) -> None:
     mlflow.log_text(frame.to_csv(index=False), artifact_file)
 
 
+def log_batch(frame: Any, artifact_file: str) -> None:
+    """Keep a scored batch as a Parquet artifact of the active run (monitoring reads it)."""
+    import tempfile
+
+    import mlflow
+
+    path = Path(artifact_file)
+    with tempfile.TemporaryDirectory() as folder:
+        local = Path(folder) / path.name
+        frame.to_parquet(local, index=False)
+        mlflow.log_artifact(str(local), path.parent.as_posix() or None)
+
+
 def set_tags(tags: Mapping[str, str]) -> None:
     """Set tags on the active run."""
     import mlflow
