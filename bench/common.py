@@ -155,7 +155,10 @@ def alternate(
 
 
 def comparison_rows(
-    plain: list[Measurement], runner: list[Measurement], **columns: str
+    plain: list[Measurement],
+    runner: list[Measurement],
+    runner_label: str = "mlwb run (Papermill + kernel + MLflow + HTML)",
+    **columns: str,
 ) -> tuple[list[dict], float]:
     """Two table rows (plain first) with medians, every run, peak memory and the ratio."""
     import statistics
@@ -164,7 +167,7 @@ def comparison_rows(
     rows = []
     for what, values in (
         ("plain Python process (baseline)", plain),
-        ("mlwb run (Papermill + kernel + MLflow + HTML)", runner),
+        (runner_label, runner),
     ):
         seconds = statistics.median(m.seconds for m in values)
         rows.append(

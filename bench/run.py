@@ -10,9 +10,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_eda
 import bench_explain
+import bench_production
 import bench_train
 
-BENCHMARKS = {"eda": bench_eda.run, "train": bench_train.run, "explain": bench_explain.run}
+BENCHMARKS = {
+    "eda": bench_eda.run,
+    "train": bench_train.run,
+    "explain": bench_explain.run,
+    "production": bench_production.run,
+}
 
 
 def main() -> None:

@@ -180,7 +180,14 @@ def distribution(predictions: pd.DataFrame) -> dict[str, float]:
             f"prediction_q{int(q * 100):02d}": float(v) for q, v in quantiles.items()
         }
     shares = values.astype(str).value_counts(normalize=True)
-    return {f"share_predicted_{k}": float(v) for k, v in shares.items()}
+    return {f"share predicted {k}": float(v) for k, v in shares.items()}
+
+
+def as_metrics(figures: dict[str, float]) -> dict[str, float]:
+    """Figures under names MLflow accepts as metric names (class labels may hold `<`, `>`)."""
+    from mlworkbench.tracking import safe_name
+
+    return {safe_name(k.replace(" ", "_")): v for k, v in figures.items()}
 
 
 def scored_batch(batch: pd.DataFrame, predictions: pd.DataFrame) -> pd.DataFrame:

@@ -186,3 +186,19 @@ def test_200_concurrent_requests_all_succeed(server):
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = [status for status, _ in pool.map(lambda b: post(url, b), bodies)]
     assert statuses == [200] * 200
+
+
+def test_loadtest_measures_the_api_and_tags_the_version(project):
+    root, _ = project
+    result = mlwb(
+        "loadtest", f"{MODEL}@challenger", "--requests", "30", "--batch-rows", "200",
+        "--batch-requests", "2", "--project-dir", str(root),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "single-row latency p95 (ms)" in result.stdout
+    version = mlflow.MlflowClient().get_model_version_by_alias(MODEL, "challenger")
+    tags = version.tags
+    assert 0 < float(tags["mlwb.loadtest.p50_ms"]) <= float(tags["mlwb.loadtest.p95_ms"])
+    assert float(tags["mlwb.loadtest.p95_ms"]) <= float(tags["mlwb.loadtest.p99_ms"])
+    assert float(tags["mlwb.loadtest.rows_per_second"]) > 0
+    assert "30 single-row requests" in tags["mlwb.loadtest.setup"]

@@ -169,3 +169,19 @@ def test_checklist_table_orders_items_by_theme():
     table = card.checklist_table(items)
     assert list(table["theme"]) == ["discrimination", "privacy"]
     assert isinstance(table, pd.DataFrame)
+
+
+def test_production_readiness_compares_load_test_figures_with_the_thresholds():
+    from mlworkbench import loadtest
+
+    assert "Not load-tested yet" in loadtest.readiness({}, {"p95_ms": 50})[0]
+    tags = {
+        "mlwb.loadtest.p50_ms": "12.00",
+        "mlwb.loadtest.p95_ms": "61.50",
+        "mlwb.loadtest.p99_ms": "80.00",
+        "mlwb.loadtest.rows_per_second": "25000.00",
+    }
+    sentences = loadtest.readiness(tags, {"p95_ms": 50, "rows_per_second": 10000})
+    assert "p95 61.50 ms" in sentences[0]
+    assert sentences[1] == "p95_ms 61.5 <= 50 required: FAIL."
+    assert sentences[2] == "rows_per_second 25000 >= 10000 required: PASS."
