@@ -202,3 +202,32 @@ def test_loadtest_measures_the_api_and_tags_the_version(project):
     assert float(tags["mlwb.loadtest.p95_ms"]) <= float(tags["mlwb.loadtest.p99_ms"])
     assert float(tags["mlwb.loadtest.rows_per_second"]) > 0
     assert "30 single-row requests" in tags["mlwb.loadtest.setup"]
+
+
+def test_mlwb_serve_serves_the_resolved_version_on_localhost(project):
+    import subprocess
+
+    from helpers import MLWB
+
+    root, batch = project
+    port = serving.free_port()
+    process = subprocess.Popen(
+        [MLWB, "serve", f"{MODEL}@challenger", "--port", str(port), "--project-dir", str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        serving.wait_until_ready(f"http://127.0.0.1:{port}", process)
+        row = pd.read_csv(batch).drop(columns=["application"]).head(1)
+        status, answer = post(f"http://127.0.0.1:{port}", json.dumps(
+            {"dataframe_records": row.to_dict(orient="records")}
+        ).encode())  # fmt: skip
+        assert status == 200 and len(answer["predictions"]) == 1
+    finally:
+        serving.stop(process)
+    first_line = process.stdout.readline()
+    version = mlflow.MlflowClient().get_model_version_by_alias(MODEL, "challenger").version
+    assert f"Serving '{MODEL}' version {version}" in first_line
+    assert f"http://127.0.0.1:{port}/invocations" in first_line
