@@ -406,6 +406,62 @@ def loadtest_command(
     click.echo("Figures tagged on the model version as mlwb.loadtest.*")
 
 
+@main.command("monitor")
+@click.argument("model")
+@click.argument("batch", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--labels", default="", help="Column of BATCH with the true outcome, if known.")
+@click.option("--batch-date", default="", help="Date the batch stands for (default: today).")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Experiment config whose 'monitoring:' section sets thresholds and the alert command.",
+)
+@project_dir_option()
+@progress_option
+@reports_errors
+def monitor_command(
+    model: str,
+    batch: Path,
+    labels: str,
+    batch_date: str,
+    config_file: Path | None,
+    project_dir: Path | None,
+    progress: bool,
+) -> None:
+    """Compare BATCH with MODEL's training data: drift of inputs and predictions, and with
+    --labels the metrics and fairness gaps; status OK, WARN or ALERT.
+
+    The run is tracked in the experiment monitoring-NAME and tagged on the model version;
+    reports/monitoring.html is rebuilt. Exit codes: 0 OK or WARN, 4 ALERT (after running the
+    config's monitoring.alert_command, if any, with the summary on its standard input),
+    1 the stage failed, 2 bad model, batch or config.
+    """
+    from mlworkbench.config import load_config
+    from mlworkbench.monitoring import ALERT_EXIT_CODE, run_alert_command, run_job
+    from mlworkbench.tracking import find_project_root
+
+    _quiet_mlflow()
+    section = {}
+    if config_file is not None:
+        section = load_config(config_file, check_data=False).raw.get("monitoring") or {}
+    root = (project_dir or find_project_root()).resolve()
+    result, status, summary = run_job(
+        model, batch, labels, batch_date, section, root, click.echo, progress
+    )
+    colour = {"OK": "green", "WARN": "yellow"}.get(status, "red")
+    click.secho(f"Monitoring status: {status}", fg=colour)
+    click.echo(f"  report   {result.stages[0].html}")
+    click.echo(f"  index    {result.index}")
+    if status == "ALERT":
+        command = section.get("alert_command")
+        if command:
+            click.echo(f"Running the alert command: {command}")
+            run_alert_command(command, summary)
+        sys.exit(ALERT_EXIT_CODE)
+
+
 @main.command("promote")
 @click.argument("model")
 @click.argument("version")

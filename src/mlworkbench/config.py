@@ -28,9 +28,10 @@ import yaml
 from mlworkbench import data as data_module
 from mlworkbench.exceptions import ConfigError, DataError, NotebookContractError
 from mlworkbench.governance import check_section as check_governance
+from mlworkbench.monitoring import check_section as check_monitoring
 from mlworkbench.params import check_parameters, read_contract
 
-TOP_LEVEL_KEYS = {"experiment", "data", "stages", "notebooks", "governance"}
+TOP_LEVEL_KEYS = {"experiment", "data", "stages", "notebooks", "governance", "monitoring"}
 DATA_KEYS = {"source", "target", "task", "sensitive_features", "csv"}
 RUNNER_PARAMETERS = {
     "mlflow_run_id",
@@ -265,6 +266,7 @@ def load_config(
         problems.append(f"{where}: no NN-<stage>.ipynb notebooks found in {notebooks_dir}.")
     problems += _check_data_section(raw.get("data"), where)
     problems += check_governance(raw.get("governance"), where)
+    problems += check_monitoring(raw.get("monitoring"), where)
     task = raw["data"].get("task", "classification") if isinstance(raw.get("data"), dict) else ""
     problems += _check_stages(raw.get("stages"), available, where, task)
     if problems:

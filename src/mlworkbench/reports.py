@@ -378,4 +378,6 @@ def key_figure_labels() -> Mapping[str, str]:
         "checklist_missing": "MISSING",
         "promoted": "promoted (1 yes, 0 no)",
         "rows_per_second": "rows per second",
+        "status_level": "status (0 OK, 1 WARN, 2 ALERT)",
+        "max_psi": "largest PSI",
     }

@@ -217,14 +217,10 @@ def run_job(
         ScoringInputError: unknown model, a batch that does not fit it (every problem
             listed), a bad output path; found before any run is created or file written.
     """
-    import tempfile
-
     import mlflow
-    import yaml
 
     from mlworkbench import data
-    from mlworkbench.config import PipelineConfig, default_notebooks_dir, discover_stages
-    from mlworkbench.runner import PipelineRunner
+    from mlworkbench.runner import run_job_stage
     from mlworkbench.tracking import tracking_uri
 
     output = check_output_path(output)
@@ -241,34 +237,13 @@ def run_job(
             f"{input_path} does not fit model '{reference}' (version {resolved.version}); "
             "nothing was scored or written:\n" + "\n".join(f"  - {p}" for p in problems)
         )
-    notebooks = default_notebooks_dir(root / "papermill_configs" / "x.yaml")
-    if "score" not in discover_stages(notebooks):
-        raise ScoringInputError(f"No NN-score.ipynb notebook in {notebooks}.")
-    raw = {
-        "experiment": f"scoring-{resolved.name or 'model'}",
-        "data": {"source": str(Path(input_path).resolve())},
-        "stages": {
-            "score": {
-                "model": resolved.uri,
-                "model_reference": reference,
-                "input_path": str(Path(input_path).resolve()),
-                "output_path": str(output),
-                "id_column": id_column,
-            }
-        },
+    source = str(Path(input_path).resolve())
+    stage = {
+        "model": resolved.uri,
+        "model_reference": reference,
+        "input_path": source,
+        "output_path": str(output),
+        "id_column": id_column,
     }
-    with tempfile.TemporaryDirectory() as folder:
-        job = Path(folder) / "scoring-job.yaml"
-        job.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
-        config = PipelineConfig(
-            path=job,
-            experiment=raw["experiment"],
-            data=data.DataSpec(source=raw["data"]["source"], target=""),
-            stages=raw["stages"],
-            notebooks_dir=notebooks,
-            raw=raw,
-            data_shape=batch.shape,
-            frame=batch,
-        )
-        runner = PipelineRunner(config, root, echo, progress, config_label="mlwb score")
-        return runner.run(["score"])
+    experiment = f"scoring-{resolved.name or 'model'}"
+    return run_job_stage("score", experiment, stage, source, batch, root, echo, progress)
