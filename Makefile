@@ -23,12 +23,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv (if missing) and install the project with its dev tools
 
-demo: $(STAMP) ## Run the demo pipeline (German credit), score a held-out batch with the champion
+demo: $(STAMP) ## Run the demo pipeline (German credit), then score and monitor two held-out batches
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlwb run $(CONFIG)
-	$(BIN)/python -m mlworkbench.demo reports/demo/batch.csv
+	$(BIN)/python -m mlworkbench.demo reports/demo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlwb score german-credit-risk@champion reports/demo/batch.csv --output reports/demo/scores.csv --id-column application
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlwb monitor german-credit-risk@champion reports/demo/batch.csv
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlwb monitor german-credit-risk@champion reports/demo/shifted.csv || test $$? -eq 4  # ALERT is expected here
 	@echo ""
-	@echo "Reports: open $(CURDIR)/reports/index.html in a browser."
+	@echo "Reports: open $(CURDIR)/reports/index.html in a browser; monitoring: reports/monitoring.html"
 	@echo "MLflow UI: make ui, then http://127.0.0.1:$(UI_PORT)"
 
 test: $(STAMP) ## Run the whole test suite (unit and end-to-end notebook tests)

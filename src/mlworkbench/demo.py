@@ -1,8 +1,11 @@
-"""The demo's last step: a batch of held-out rows to score with the champion.
+"""The demo's batches: held-out rows to score and monitor with the champion.
 
-`python -m mlworkbench.demo OUTPUT` writes the test rows of the newest training run of the
-demo experiment (rows the model never trained on), without the target and with an
-`application` id column, as the nightly input a batch job would receive.
+`python -m mlworkbench.demo FOLDER` writes two batches of the test rows of the newest
+training run of the demo experiment (rows the model never trained on), without the target
+and with an `application` id column, as the nightly input a batch job would receive:
+`batch.csv` as they are (drawn like the training data), and `shifted.csv` with a documented
+shift: every applicant 15 years older, and 60% of the loans (chosen at random, seed 0) for
+`business` instead of their own purpose.
 """
 
 from __future__ import annotations
@@ -31,5 +34,21 @@ def write_batch(output: Path, experiment: str = "german-credit", target: str = "
     return output
 
 
+def shift(batch, seed: int = 0):
+    """The documented shift: applicants 15 years older, 60% of purposes set to business."""
+    import numpy as np
+
+    shifted = batch.copy()
+    shifted["age"] = shifted["age"] + 15
+    chosen = np.random.default_rng(seed).random(len(shifted)) < 0.6
+    shifted.loc[chosen, "purpose"] = "business"
+    return shifted
+
+
 if __name__ == "__main__":
-    print(f"Held-out batch: {write_batch(Path(sys.argv[1]))}")
+    import pandas as pd
+
+    folder = Path(sys.argv[1])
+    batch = write_batch(folder / "batch.csv")
+    shift(pd.read_csv(batch)).to_csv(folder / "shifted.csv", index=False)
+    print(f"Held-out batches: {batch} and {folder / 'shifted.csv'} (shifted)")

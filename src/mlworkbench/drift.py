@@ -31,13 +31,14 @@ OTHER = "(other)"
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Effect sizes at which a feature is WARN or ALERT (common practice for PSI: 0.1 and
-    0.25)."""
+    """Effect sizes at which a feature is WARN or ALERT: PSI 0.1 and 0.25 (common practice);
+    KS or JS distance 0.15 and 0.3 (a few hundred rows show a KS distance near 0.1 from
+    sampling alone); missing share change 5 and 20 points; unseen categories 1% and 5%."""
 
     psi_warn: float = 0.1
     psi_alert: float = 0.25
-    distance_warn: float = 0.1
-    distance_alert: float = 0.2
+    distance_warn: float = 0.15
+    distance_alert: float = 0.3
     missing_warn: float = 0.05
     missing_alert: float = 0.2
     unseen_warn: float = 0.01

@@ -354,7 +354,11 @@ def render_index(
 
 
 def rebuild_index(client: Any, reports_dir: Path) -> Path:
-    """Rebuild `reports/index.html` from the tracking store behind `client`."""
+    """Rebuild `reports/index.html` and the monitoring dashboard from the store behind
+    `client`."""
+    from mlworkbench import dashboard
+
+    dashboard.rebuild(client, reports_dir)
     return render_index(
         collect_runs(client, reports_dir),
         client.tracking_uri,

@@ -55,7 +55,7 @@ def test_data_settings_become_notebook_parameters(configs):
 
 def test_stages_follow_notebook_numbers(project):
     stages = discover_stages(project / "notebooks")
-    assert list(stages) == ["eda", "train", "explain", "card", "score"]
+    assert list(stages) == ["eda", "train", "explain", "card", "score", "monitor"]
     assert stages["eda"].report_stem == "01-eda"
     assert stages["card"].report_stem == "04-model-card"  # stage name from its metadata
 
