@@ -95,13 +95,17 @@ def test_scoring_by_alias_follows_the_alias_when_it_moves(project):
     second = client.create_model_version(MODEL, first.source, first.run_id)
     output = root / "by-alias.csv"
     versions = []
-    for version in (first.version, second.version):
-        client.set_registered_model_alias(MODEL, "nightly", version)
-        result = score(
-            root, f"models:/{MODEL}@nightly", batch, output, "--id-column", "application"
-        )
-        assert result.returncode == 0, result.stderr[-2000:]
-        versions.append(set(pd.read_csv(output)["model_version"].astype(str)))
+    try:
+        for version in (first.version, second.version):
+            client.set_registered_model_alias(MODEL, "nightly", version)
+            result = score(
+                root, f"models:/{MODEL}@nightly", batch, output, "--id-column", "application"
+            )
+            assert result.returncode == 0, result.stderr[-2000:]
+            versions.append(set(pd.read_csv(output)["model_version"].astype(str)))
+    finally:  # leave the registry as the training tests expect it
+        client.delete_registered_model_alias(MODEL, "nightly")
+        client.delete_model_version(MODEL, second.version)
     assert versions == [{str(first.version)}, {str(second.version)}]
 
 
