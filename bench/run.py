@@ -8,6 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_drift
 import bench_eda
 import bench_explain
 import bench_production
@@ -18,6 +19,7 @@ BENCHMARKS = {
     "train": bench_train.run,
     "explain": bench_explain.run,
     "production": bench_production.run,
+    "drift": bench_drift.run,
 }
 
 

