@@ -139,7 +139,17 @@ def summary_sentences(result: MonitorResult, model: str) -> list[str]:
     if not result.predictions.empty:
         p = result.predictions.iloc[0]
         sentences.append(f"Predictions: PSI {p.psi:.2f} against the test set ({p.status}).")
-    if not result.performance.empty:
+    else:
+        sentences.append(
+            "Prediction drift not measured: the training run recorded no prediction "
+            "statistics, or the batch could not be scored."
+        )
+    if result.performance.empty:
+        sentences.append(
+            "No labels in this batch: performance is not measured; input drift is the early "
+            "warning."
+        )
+    else:
         perf = result.performance.iloc[0]
         sentences.append(
             f"With labels: {perf.metric} {perf.batch:.3f} on this batch against "
