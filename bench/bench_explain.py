@@ -10,7 +10,6 @@ Target: the runner adds less than 30% on top of the plain computation.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -18,10 +17,10 @@ from pathlib import Path
 from common import (
     REPO,
     alternate,
-    bench_project,
     comparison_rows,
     data_dir,
     mlwb_run,
+    trained_project,
     write_results,
 )
 
@@ -45,11 +44,7 @@ def run(repeats: int = 3) -> str:
     """Run the benchmark and return its markdown table."""
     source = data_dir() / "adult.csv"
     with tempfile.TemporaryDirectory(prefix="mlwb-bench-") as tmp:
-        root = bench_project(Path(tmp))
-        config = root / "papermill_configs" / "adult.yaml"
-        config.write_text(CONFIG.format(source=source), "utf-8")
-        print("  training the model to explain", flush=True)
-        subprocess.run([*mlwb_run(config, root), "--stage", "train"], cwd=root, check=True)
+        root, config = trained_project(Path(tmp), CONFIG.format(source=source), "explain")
         plain_cmd = [
             sys.executable,
             str(REPO / "bench" / "plain_explain.py"),

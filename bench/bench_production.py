@@ -21,10 +21,9 @@ import pandas as pd
 from common import (
     REPO,
     alternate,
-    bench_project,
     comparison_rows,
     data_dir,
-    mlwb_run,
+    trained_project,
     write_results,
 )
 
@@ -45,11 +44,7 @@ def run(repeats: int = 3) -> str:
     """Run the benchmark and return its markdown table."""
     source = data_dir() / "adult.csv"
     with tempfile.TemporaryDirectory(prefix="mlwb-bench-") as tmp:
-        root = bench_project(Path(tmp))
-        config = root / "papermill_configs" / "adult.yaml"
-        config.write_text(CONFIG.format(source=source), "utf-8")
-        print("  training the model to serve", flush=True)
-        subprocess.run([*mlwb_run(config, root), "--stage", "train"], cwd=root, check=True)
+        root, _ = trained_project(Path(tmp), CONFIG.format(source=source), "serve")
         batch = root / "batch.csv"
         frame = pd.read_csv(source, na_values=["?"]).drop(columns=["income"])
         frame.to_csv(batch, index=False)

@@ -132,6 +132,16 @@ def bench_project(folder: Path) -> Path:
     return folder
 
 
+def trained_project(folder: Path, config_text: str, purpose: str) -> tuple[Path, Path]:
+    """A benchmark project in `folder` whose config (adult.yaml) has been trained once."""
+    root = bench_project(folder)
+    config = root / "papermill_configs" / "adult.yaml"
+    config.write_text(config_text, "utf-8")
+    print(f"  training the model to {purpose}", flush=True)
+    subprocess.run([*mlwb_run(config, root), "--stage", "train"], cwd=root, check=True)
+    return root, config
+
+
 def mlwb_run(config: Path, root: Path) -> list[str]:
     """The `mlwb run` command of a benchmark."""
     mlwb = Path(sys.executable).with_name("mlwb")
