@@ -27,8 +27,8 @@ demo: $(STAMP) ## Run the demo pipeline (German credit), then score and monitor 
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlwb run $(CONFIG)
 	$(BIN)/python -m mlworkbench.demo reports/demo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlwb score german-credit-risk@champion reports/demo/batch.csv --output reports/demo/scores.csv --id-column application
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlwb monitor german-credit-risk@champion reports/demo/batch.csv
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlwb monitor german-credit-risk@champion reports/demo/shifted.csv || test $$? -eq 4  # ALERT is expected here
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlwb monitor german-credit-risk@champion reports/demo/batch.csv --id-column application
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlwb monitor german-credit-risk@champion reports/demo/shifted.csv --id-column application || test $$? -eq 4  # ALERT is expected here
 	@echo ""
 	@echo "Reports: open $(CURDIR)/reports/index.html in a browser; monitoring: reports/monitoring.html"
 	@echo "MLflow UI: make ui, then http://127.0.0.1:$(UI_PORT)"

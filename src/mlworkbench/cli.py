@@ -89,12 +89,13 @@ def _monitor_and_report(
     section: dict,
     root: Path,
     progress: bool,
+    id_column: str = "",
 ) -> None:
     """Run a monitoring job, print its status, and on ALERT run the alert command and exit 4."""
     from mlworkbench.monitoring import ALERT_EXIT_CODE, run_alert_command, run_job
 
     result, status, summary = run_job(
-        model, batch, labels, batch_date, section, root, click.echo, progress
+        model, batch, labels, batch_date, section, root, click.echo, progress, id_column
     )
     colour = {"OK": "green", "WARN": "yellow"}.get(status, "red")
     click.secho(f"Monitoring status: {status}", fg=colour)
@@ -106,18 +107,6 @@ def _monitor_and_report(
             click.echo(f"Running the alert command: {command}")
             run_alert_command(command, summary)
         sys.exit(ALERT_EXIT_CODE)
-
-
-def _without_column(path: Path, column: str) -> Path:
-    """A copy of a batch file without its id column, beside the kept reports."""
-    import tempfile
-
-    from mlworkbench.data import read_source
-
-    folder = Path(tempfile.mkdtemp(prefix="mlwb-monitor-"))
-    copy = folder / f"{path.stem}.parquet"
-    read_source(str(path)).drop(columns=[column]).to_parquet(copy, index=False)
-    return copy
 
 
 def _monitoring_section(config_file: Path | None) -> dict:
@@ -382,8 +371,7 @@ def score_command(
     click.echo(f"  index    {result.index}")
     section = _monitoring_section(config_file)
     if section.get("after_score"):
-        feature_columns = input_file if not id_column else _without_column(input_file, id_column)
-        _monitor_and_report(model, feature_columns, "", "", section, root, progress)
+        _monitor_and_report(model, input_file, "", "", section, root, progress, id_column)
     gc.freeze()
 
 
@@ -474,6 +462,7 @@ def loadtest_command(
 @click.argument("model")
 @click.argument("batch", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--labels", default="", help="Column of BATCH with the true outcome, if known.")
+@click.option("--id-column", default="", help="Column of BATCH that identifies a row (ignored).")
 @click.option("--batch-date", default="", help="Date the batch stands for (default: today).")
 @config_option
 @project_dir_option()
@@ -483,6 +472,7 @@ def monitor_command(
     model: str,
     batch: Path,
     labels: str,
+    id_column: str,
     batch_date: str,
     config_file: Path | None,
     project_dir: Path | None,
@@ -501,7 +491,7 @@ def monitor_command(
     _quiet_mlflow()
     section = _monitoring_section(config_file)
     root = (project_dir or find_project_root()).resolve()
-    _monitor_and_report(model, batch, labels, batch_date, section, root, progress)
+    _monitor_and_report(model, batch, labels, batch_date, section, root, progress, id_column)
 
 
 @main.command("promote")

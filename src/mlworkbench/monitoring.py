@@ -56,11 +56,12 @@ class MonitorResult:
     summary: list[str]
 
 
-def split_batch(batch: pd.DataFrame, reference: dict[str, Any], labels: str) -> tuple:
-    """The batch's feature columns, its prediction columns (a scored batch keeps them), and
-    its labels (or None)."""
+def split_batch(batch: pd.DataFrame, labels: str, id_column: str = "") -> tuple:
+    """The batch's feature columns (without its id column), its prediction columns (a scored
+    batch keeps them), and its labels (or None)."""
     kept = [c for c in batch.columns if c.startswith("probability_") or c in PREDICTION_COLUMNS]
-    features = batch.drop(columns=[*kept, *([labels] if labels else [])])
+    dropped = [c for c in (labels, id_column) if c and c in batch.columns]
+    features = batch.drop(columns=[*kept, *dropped])
     return (
         features,
         batch[kept] if "prediction" in kept else None,
@@ -167,19 +168,29 @@ def _artifact(run_id: str, path: str) -> dict[str, Any] | None:
         return None
 
 
-def _sensitive_features(client: Any, experiment_id: str, train_run_id: str) -> list[str]:
+def _sensitive_features(client: Any, train: Any) -> list[str]:
+    """The sensitive features the explain stage judged for this training run: those of the
+    explain run of the same pipeline run, else of its newest explain run."""
     import json
 
     runs = client.search_runs(
-        [experiment_id],
-        f"tags.`mlwb.stage` = 'explain' and tags.`mlwb.train_run` = '{train_run_id}'",
-        max_results=1,
+        [train.info.experiment_id],
+        f"tags.`mlwb.stage` = 'explain' and tags.`mlwb.train_run` = '{train.info.run_id}'",
+        order_by=["attributes.start_time DESC"],
     )
-    return json.loads(runs[0].data.params.get("sensitive_features", "[]")) if runs else []
+    parent = train.data.tags.get("mlflow.parentRunId")
+    same = [r for r in runs if parent and r.data.tags.get("mlflow.parentRunId") == parent]
+    chosen = (same or runs)[:1]
+    return json.loads(chosen[0].data.params.get("sensitive_features", "[]")) if chosen else []
 
 
 def analyse(
-    client: Any, reference: str, batch: pd.DataFrame, labels: str, settings: MonitorSettings
+    client: Any,
+    reference: str,
+    batch: pd.DataFrame,
+    labels: str,
+    settings: MonitorSettings,
+    id_column: str = "",
 ) -> tuple[scoring.ResolvedModel, MonitorResult]:
     """Monitor `batch` for the model `reference` against its training run's statistics."""
     import mlflow
@@ -193,7 +204,7 @@ def analyse(
         raise ExplainInputError(f"Training run {resolved.run_id} logged no reference statistics.")
     if labels and labels not in batch.columns:
         raise scoring.ScoringInputError(f"Labels column '{labels}' is not in the batch.")
-    features, predictions, y_raw = split_batch(batch, statistics, labels)
+    features, predictions, y_raw = split_batch(batch, labels, id_column)
     schema = drift.schema_changes(statistics, features)
     loaded = mlflow.pyfunc.load_model(resolved.uri)
     if predictions is None and not any(c["status"] == "ALERT" for c in schema):
@@ -223,7 +234,7 @@ def analyse(
             if kind == "regression"
             else training.encode_target(predictions["prediction"], task, model.classes)[0]
         )
-        sensitive = _sensitive_features(client, train.info.experiment_id, resolved.run_id)
+        sensitive = _sensitive_features(client, train)
         gaps = fairness_gaps(features, y, predicted, kind, sensitive)
     statuses = [
         *(table["status"] if not table.empty else []),
@@ -340,6 +351,7 @@ def run_job(
     root: Any,
     echo: Any = print,
     progress: bool = True,
+    id_column: str = "",
 ) -> tuple[Any, str, str]:
     """Run notebooks/06-monitor.ipynb on a batch as a tracked run in the experiment
     `monitoring-<model name>`; return the runner's result, the status and the summary."""
@@ -363,6 +375,7 @@ def run_job(
         "batch_path": source,
         "batch_date": batch_date,
         "labels_column": labels,
+        "id_column": id_column,
         "thresholds": dict(section.get("thresholds") or {}),
         **{k: section[k] for k in ("metric_warn", "metric_alert") if k in section},
     }

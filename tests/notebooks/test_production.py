@@ -60,7 +60,11 @@ def test_batch_output_equals_in_process_predictions(project):
     assert set(scored["model_name"]) == {MODEL} and set(scored["model_version"]) == {str(version)}
     client = mlflow.MlflowClient()
     experiment = client.get_experiment_by_name(f"scoring-{MODEL}")
-    (run,) = client.search_runs([experiment.experiment_id], "tags.`mlwb.stage` = 'score'")
+    run = client.search_runs(
+        [experiment.experiment_id],
+        "tags.`mlwb.stage` = 'score'",
+        order_by=["attributes.start_time DESC"],
+    )[0]
     assert run.data.metrics["rows"] == 120 and run.data.metrics["rows_per_second"] > 0
     assert "batch/scored.parquet" in {
         a.path for a in client.list_artifacts(run.info.run_id, "batch")
