@@ -87,14 +87,12 @@ def report_artifact(run: Any) -> str:
 
 
 def eda_findings(client: Any, run: Any) -> list[str]:
-    """The data-quality findings the EDA run logged."""
-    import mlflow
-
-    try:
-        return mlflow.artifacts.load_dict(f"runs:/{run.info.run_id}/eda/findings.json")["findings"]
-    except Exception:  # an EDA run from before findings were logged
-        count = int(run.data.metrics.get("quality_findings", 0))
-        return [f"{count} finding(s); see the EDA report"] if count else []
+    """The data-quality findings the EDA run logged (older runs logged only their count)."""
+    logged = tr.artifact_dict(run.info.run_id, "eda/findings.json")
+    if logged is not None:
+        return logged["findings"]
+    count = int(run.data.metrics.get("quality_findings", 0))
+    return [f"{count} finding(s); see the EDA report"] if count else []
 
 
 def run_checklist(

@@ -29,7 +29,7 @@ from mlworkbench import data as data_module
 from mlworkbench.exceptions import ConfigError, DataError, NotebookContractError
 from mlworkbench.governance import check_section as check_governance
 from mlworkbench.monitoring import check_section as check_monitoring
-from mlworkbench.params import check_parameters, read_contract
+from mlworkbench.params import check_parameters, read_contract, unknown_keys
 
 TOP_LEVEL_KEYS = {"experiment", "data", "stages", "notebooks", "governance", "monitoring"}
 DATA_KEYS = {"source", "target", "task", "sensitive_features", "csv"}
@@ -157,11 +157,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
 def _check_data_section(raw: Any, where: str) -> list[str]:
     if not isinstance(raw, dict):
         return [f"{where}: 'data' must be a mapping with at least 'source' and 'target'."]
-    problems = [
-        f"{where}: unknown key 'data.{k}'. Allowed: {', '.join(sorted(DATA_KEYS))}."
-        for k in raw
-        if k not in DATA_KEYS
-    ]
+    problems = unknown_keys(raw, sorted(DATA_KEYS), "data", where)
     for key in ("source", "target"):
         if not isinstance(raw.get(key), str) or not raw.get(key):
             problems.append(f"{where}: 'data.{key}' is required and must be a string.")

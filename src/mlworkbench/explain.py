@@ -18,6 +18,7 @@ import pandas as pd
 
 from mlworkbench import cohorts, dependence, fairness, shapley
 from mlworkbench.exceptions import DataError, MlwbError
+from mlworkbench.tracking import artifact_dict
 from mlworkbench.trainer import TEST_ROWS_ARTIFACT
 
 
@@ -105,15 +106,6 @@ def load_workbench_model(model_uri: str) -> tuple[Any, str]:
     return inner, loaded.metadata.run_id
 
 
-def _recorded_test_rows(run_id: str) -> dict[str, Any] | None:
-    import mlflow
-
-    try:
-        return mlflow.artifacts.load_dict(f"runs:/{run_id}/{TEST_ROWS_ARTIFACT}")
-    except Exception:  # older runs and models from elsewhere recorded none
-        return None
-
-
 def load_subject(
     frame: pd.DataFrame,
     target: str,
@@ -140,7 +132,7 @@ def load_subject(
         model_uri = f"runs:/{train_run_id}/model"
     model, model_run = load_workbench_model(model_uri)
     train_run_id = train_run_id or model_run or ""
-    record = _recorded_test_rows(train_run_id) if train_run_id else None
+    record = artifact_dict(train_run_id, TEST_ROWS_ARTIFACT) if train_run_id else None
     if record is not None and record["data_digest"] != dataset_digest(frame):
         raise DataError(
             f"The data differ from those of training run {train_run_id} (digest "

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mlworkbench.params import unknown_keys
+
 QUESTIONS: dict[str, str] = {
     "owner": "Who owns the model (team or person) and answers for it",
     "contact": "How to reach the owner",
@@ -46,21 +48,12 @@ def check_section(section: Any, where: str) -> list[str]:
     if not isinstance(section, dict):
         return [f"{where}: 'governance' must be a mapping of answers."]
     allowed = [*QUESTIONS, "risk_assessment"]
-    problems = [
-        f"{where}: unknown key 'governance.{k}'. Allowed: {', '.join(allowed)}."
-        for k in section
-        if k not in allowed
-    ]
+    problems = unknown_keys(section, allowed, "governance", where)
     risk = section.get("risk_assessment", {})
     if not isinstance(risk, dict):
         problems.append(f"{where}: 'governance.risk_assessment' must be a mapping of answers.")
         risk = {}
-    problems += [
-        f"{where}: unknown key 'governance.risk_assessment.{k}'. Allowed: "
-        f"{', '.join(RISK_QUESTIONS)}."
-        for k in risk
-        if k not in RISK_QUESTIONS
-    ]
+    problems += unknown_keys(risk, list(RISK_QUESTIONS), "governance.risk_assessment", where)
     answers = {**{k: v for k, v in section.items() if k in QUESTIONS}, **risk}
     problems += [
         f"{where}: 'governance' answer '{k}' must be text, got {type(v).__name__}."

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from mlworkbench import drift, evaluation, fairness, scoring, training
+from mlworkbench.params import unknown_keys
 
 ALERT_EXIT_CODE = 4
 """Exit code of `mlwb monitor` for an ALERT (0 for OK and WARN)."""
@@ -159,15 +160,6 @@ def summary_sentences(result: MonitorResult, model: str) -> list[str]:
     return sentences
 
 
-def _artifact(run_id: str, path: str) -> dict[str, Any] | None:
-    import mlflow
-
-    try:
-        return mlflow.artifacts.load_dict(f"runs:/{run_id}/{path}")
-    except Exception:  # a training run from before this artifact was logged
-        return None
-
-
 def _sensitive_features(client: Any, train: Any) -> list[str]:
     """The sensitive features the explain stage judged for this training run: those of the
     explain run of the same pipeline run, else of its newest explain run."""
@@ -196,10 +188,11 @@ def analyse(
     import mlflow
 
     from mlworkbench.explain import ExplainInputError
+    from mlworkbench.tracking import artifact_dict
 
     resolved = scoring.resolve(client, reference)
     train = client.get_run(resolved.run_id)
-    statistics = _artifact(resolved.run_id, "reference/training_statistics.json")
+    statistics = artifact_dict(resolved.run_id, "reference/training_statistics.json")
     if statistics is None:
         raise ExplainInputError(f"Training run {resolved.run_id} logged no reference statistics.")
     if labels and labels not in batch.columns:
@@ -211,7 +204,7 @@ def analyse(
         known = [c for c in features.columns if c in statistics["features"]]
         predictions = loaded.predict(features[known])
     table = drift.feature_table(statistics, features, settings.thresholds)
-    reference_predictions = _artifact(resolved.run_id, "reference/prediction_statistics.json")
+    reference_predictions = artifact_dict(resolved.run_id, "reference/prediction_statistics.json")
     predicted_table = (
         drift.feature_table(
             reference_predictions, prediction_frame(predictions), settings.thresholds
@@ -328,11 +321,7 @@ def check_section(section: Any, where: str) -> list[str]:
         return []
     if not isinstance(section, dict):
         return [f"{where}: 'monitoring' must be a mapping."]
-    problems = [
-        f"{where}: unknown key 'monitoring.{k}'. Allowed: {', '.join(SECTION_KEYS)}."
-        for k in section
-        if k not in SECTION_KEYS
-    ]
+    problems = unknown_keys(section, SECTION_KEYS, "monitoring", where)
     known = drift.Thresholds.__dataclass_fields__
     problems += [
         f"{where}: unknown threshold 'monitoring.thresholds.{k}'. Allowed: {', '.join(known)}."

@@ -311,16 +311,22 @@ def log_metrics(metrics: Mapping[str, float], prefix: str = "") -> None:
     )
 
 
-def log_png(data: bytes, artifact_file: str) -> None:
-    """Store PNG bytes (a rendered figure) as an image artifact of the active run."""
+def _log_written(artifact_file: str, write: Any) -> None:
+    """Store a file `write(path)` produces as artifact `artifact_file` of the active run."""
     import tempfile
 
     import mlflow
 
     path = Path(artifact_file)
     with tempfile.TemporaryDirectory() as folder:
-        (Path(folder) / path.name).write_bytes(data)
-        mlflow.log_artifact(str(Path(folder) / path.name), path.parent.as_posix() or None)
+        local = Path(folder) / path.name
+        write(local)
+        mlflow.log_artifact(str(local), path.parent.as_posix() or None)
+
+
+def log_png(data: bytes, artifact_file: str) -> None:
+    """Store PNG bytes (a rendered figure) as an image artifact of the active run."""
+    _log_written(artifact_file, lambda local: local.write_bytes(data))
 
 
 def log_json(payload: Any, artifact_file: str) -> None:
@@ -339,15 +345,18 @@ def log_table(frame: Any, artifact_file: str) -> None:
 
 def log_batch(frame: Any, artifact_file: str) -> None:
     """Keep a scored batch as a Parquet artifact of the active run (monitoring reads it)."""
-    import tempfile
+    _log_written(artifact_file, lambda local: frame.to_parquet(local, index=False))
 
+
+def artifact_dict(run_id: str, artifact_file: str) -> dict[str, Any] | None:
+    """A JSON artifact of a run, or None when the run has none (older runs, runs of models
+    logged elsewhere)."""
     import mlflow
 
-    path = Path(artifact_file)
-    with tempfile.TemporaryDirectory() as folder:
-        local = Path(folder) / path.name
-        frame.to_parquet(local, index=False)
-        mlflow.log_artifact(str(local), path.parent.as_posix() or None)
+    try:
+        return mlflow.artifacts.load_dict(f"runs:/{run_id}/{artifact_file}")
+    except Exception:  # MLflow raises several types for a missing artifact
+        return None
 
 
 def set_tags(tags: Mapping[str, str]) -> None:
