@@ -58,4 +58,4 @@ bench: $(STAMP) ## Run the benchmarks in bench/ (needs ../shared/data or MLWB_BE
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/run.py
 
 clean: ## Remove generated reports, the default MLflow store and caches (keeps .venv)
-	rm -rf reports/*/ reports/index.html mlflow.db mlruns .pytest_cache .ruff_cache
+	rm -rf reports/*/ reports/index.html reports/monitoring.html mlflow.db mlflow.db-* mlflow.db.lock mlruns .pytest_cache .ruff_cache

@@ -142,10 +142,12 @@ def trained_project(folder: Path, config_text: str, purpose: str) -> tuple[Path,
     return root, config
 
 
-def mlwb_run(config: Path, root: Path) -> list[str]:
-    """The `mlwb run` command of a benchmark."""
+def mlwb_run(config: Path, root: Path, force: bool = True) -> list[str]:
+    """The `mlwb run` command of a benchmark; `force` executes every stage, so a repeat
+    measures the computation rather than the reuse of an unchanged stage."""
     mlwb = Path(sys.executable).with_name("mlwb")
-    return [str(mlwb), "run", str(config), "--project-dir", str(root), "--no-progress"]
+    command = [str(mlwb), "run", str(config), "--project-dir", str(root), "--no-progress"]
+    return [*command, "--force"] if force else command
 
 
 def alternate(

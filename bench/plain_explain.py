@@ -18,17 +18,8 @@ matplotlib.use("Agg")
 from mlworkbench import data, explain, shapley, tracking
 
 
-def main(source: str, target: str, experiment: str, sensitive: str) -> None:
-    """Explain the newest trained model of `experiment` on its test rows."""
-    import mlflow
-
-    from mlworkbench import reports
-
-    reports.prepare_notebook()
-    mlflow.set_tracking_uri(tracking.tracking_uri())
-    features = sensitive.split(",")
-    frame = data.load_dataset(source, target, "classification", features, {"na_values": ["?"]})
-    subject = explain.load_subject(frame, target, "classification", "", "", experiment)
+def render(subject: explain.Subject, features: list[str]) -> None:
+    """The stage's analysis of `subject` with every chart drawn and every table written."""
     analysis = explain.analyse(subject, features, explain.ExplainSettings())
     attributions = analysis.attributions
     figures = [
@@ -46,6 +37,19 @@ def main(source: str, target: str, experiment: str, sensitive: str) -> None:
         figure.savefig(io.BytesIO(), format="png")
     tables = [analysis.cohorts, analysis.interactions, *analysis.groups.values()]
     print(sum(len(t.to_csv()) for t in tables), len(explain.summary_sentences(analysis)))
+
+
+def main(source: str, target: str, experiment: str, sensitive: str) -> None:
+    """Explain the newest trained model of `experiment` on its test rows."""
+    import mlflow
+
+    from mlworkbench import reports
+
+    reports.prepare_notebook()
+    mlflow.set_tracking_uri(tracking.tracking_uri())
+    features = sensitive.split(",")
+    frame = data.load_dataset(source, target, "classification", features, {"na_values": ["?"]})
+    render(explain.load_subject(frame, target, "classification", "", "", experiment), features)
 
 
 if __name__ == "__main__":

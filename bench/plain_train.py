@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import io
 import sys
+from typing import Any
 
 from mlworkbench import data, evaluation, reports, trainer
 
 
-def main(source: str, target: str) -> None:
-    """Train and evaluate the default model on `source`."""
-    reports.prepare_notebook()
-    frame = data.load_dataset(source, target, "classification", [], {"na_values": ["?"]})
+def train(frame: Any, target: str) -> trainer.TrainingOutcome:
+    """Train and evaluate the default model on `frame` and draw its diagnostic plots."""
     outcome = trainer.train_and_evaluate(frame, target, "classification", trainer.TrainSettings())
     figure = evaluation.plot_diagnostics(
         outcome.kind,
@@ -25,6 +24,14 @@ def main(source: str, target: str) -> None:
         outcome.trained.threshold,
     )
     figure.savefig(io.BytesIO(), format="png")
+    return outcome
+
+
+def main(source: str, target: str) -> None:
+    """Train and evaluate the default model on `source`."""
+    reports.prepare_notebook()
+    frame = data.load_dataset(source, target, "classification", [], {"na_values": ["?"]})
+    outcome = train(frame, target)
     print(outcome.evaluation.metrics[outcome.evaluation.primary])
 
 

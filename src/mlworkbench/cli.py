@@ -176,6 +176,39 @@ def validate(config: Path) -> None:
     )
 
 
+jobs_option = click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Stages run at the same time when they do not need each other (eda beside train); "
+    "each has its own kernel. Cell progress bars are shown only with --jobs 1.",
+)
+force_option = click.option(
+    "--force",
+    is_flag=False,
+    flag_value="all",
+    default=None,
+    metavar="[STAGES]",
+    help="Execute stages even when their inputs are unchanged: --force alone for every stage, "
+    "--force train,explain for those. Default: reuse unchanged stages.",
+)
+
+
+def _print_stages(result: Any) -> None:
+    """One line per stage: status, report, and why it was reused or skipped."""
+    for stage in result.stages:
+        if stage.reused_from:
+            status, where = "REUSED", f"{stage.html}  (run {stage.reused_from[:8]})"
+        elif stage.status == "SKIPPED":
+            status, where = stage.status, f"not run: it {stage.error}, which failed"
+        else:
+            status, where = stage.status, str(stage.html)
+        click.echo(f"  {stage.stage:<8} {status:<9} {where}")
+    click.echo(f"  index    {result.index}")
+
+
 @main.command()
 @click.argument("config", type=click.Path(path_type=Path))
 @click.option(
@@ -185,13 +218,26 @@ def validate(config: Path) -> None:
     metavar="NAME",
     help="Run only this stage (repeatable). Default: every stage in the config.",
 )
+@jobs_option
+@force_option
 @project_dir_option("Default: the project that contains CONFIG.")
 @progress_option
 @reports_errors
-def run(config: Path, stages: tuple[str, ...], project_dir: Path | None, progress: bool) -> None:
+def run(
+    config: Path,
+    stages: tuple[str, ...],
+    jobs: int,
+    force: str | None,
+    project_dir: Path | None,
+    progress: bool,
+) -> None:
     """Validate CONFIG, then execute its stages with Papermill, tracked in MLflow.
 
-    One parent MLflow run per pipeline run and one child run per stage. Reports go to
+    One parent MLflow run per pipeline run and one child run per stage. Stages run in the
+    order of what they need (see `needs` in the README); a stage whose inputs (notebook,
+    parameters, data, the runs it needs, package versions) are unchanged since a finished run
+    is reused, not executed: its child run links the earlier run and report. A failing stage
+    stops the stages that need it; the others finish. Reports go to
     reports/<experiment>/<run>/ and reports/index.html is rebuilt.
     """
     from mlworkbench.config import load_config
@@ -201,22 +247,67 @@ def run(config: Path, stages: tuple[str, ...], project_dir: Path | None, progres
     _quiet_mlflow()
     cfg = load_config(config)
     root = (project_dir or find_project_root(cfg.path.parent)).resolve()
-    runner = PipelineRunner(cfg, root, echo=click.echo, progress=progress)
+    runner = PipelineRunner(cfg, root, echo=click.echo, progress=progress, jobs=jobs, force=force)
     click.echo(f"Pipeline '{cfg.experiment}' from {config}; tracking: {runner.uri}")
     try:
         result = runner.run(stages)
     except MlwbError as exc:
         outcome = getattr(exc, "result", None)
         if outcome is not None:
-            click.echo(f"Parent run {outcome.run_id}: {outcome.status}. Index: {outcome.index}")
+            click.echo("")
+            click.echo(f"Parent run {outcome.run_id}: {outcome.status}.")
+            _print_stages(outcome)
         raise
     click.echo("")
     click.secho(f"Pipeline finished. Parent run: {result.run_id}", fg="green")
-    for stage in result.stages:
-        click.echo(f"  {stage.stage:<8} {stage.status:<9} {stage.html}")
-    click.echo(f"  index    {result.index}")
+    _print_stages(result)
     click.echo(f"MLflow UI: {_ui_hint(result.tracking_uri)}")
     gc.freeze()  # nothing is left to free: skip the collection over every object at exit
+
+
+@main.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@jobs_option
+@force_option
+@project_dir_option("Default: the project that contains CONFIG.")
+@reports_errors
+def sweep(config: Path, jobs: int, force: str | None, project_dir: Path | None) -> None:
+    """Run every combination of CONFIG's `sweep:` section as its own pipeline run.
+
+    \b
+    sweep:
+      grid:                      # every combination: 2 x 2 = 4 pipeline runs
+        train.model: [xgboost, random_forest]
+        train.hyperparameters.max_depth: [3, 6]
+
+    Up to --jobs pipelines run at the same time; stages no combination changes (EDA) run
+    once and are reused. Started again, the sweep runs only the combinations without a
+    finished pipeline run. Writes reports/<experiment>/sweep-<id>.html, best first.
+    Exit code 1 when a combination failed.
+    """
+    from mlworkbench.config import load_config
+    from mlworkbench.sweep import run_sweep
+    from mlworkbench.tracking import find_project_root
+
+    _quiet_mlflow()
+    cfg = load_config(config)
+    root = (project_dir or find_project_root(cfg.path.parent)).resolve()
+    result = run_sweep(cfg, root, jobs=jobs, force=force, echo=click.echo)
+    click.echo("")
+    done = len(result.ran) + len(result.already_done)
+    colour = "red" if result.failed else "green"
+    click.secho(
+        f"Sweep {result.sweep_id}: {done} combination(s) finished "
+        f"({len(result.already_done)} earlier), {len(result.failed)} failed.",
+        fg=colour,
+    )
+    for name, message in result.failed.items():
+        click.echo(f"  FAILED {name}: {message}")
+    if result.report:
+        click.echo(f"  comparison  {result.report}")
+    click.echo(f"  index       {result.index}")
+    if result.failed:
+        sys.exit(1)
 
 
 @main.command()

@@ -10,7 +10,7 @@ from typing import Any
 from mlworkbench import tracking
 from mlworkbench.evaluation import LOWER_IS_BETTER
 from mlworkbench.exceptions import MlwbError
-from mlworkbench.reports import experiment_dir
+from mlworkbench.reports import experiment_dir, write_page
 
 COMPARE_FILE = "compare.html"
 SHOWN_METRICS = (
@@ -47,10 +47,12 @@ class Comparison:
     rows: list[dict[str, Any]]
     params: list[str]
     metrics: list[str]
+    title: str = "training runs compared"
 
 
-def collect(client: Any, experiment: str) -> Comparison:
-    """Every finished training run of `experiment`, best first on the primary metric."""
+def collect(client: Any, experiment: str, run_ids: list[str] | None = None) -> Comparison:
+    """Every finished training run of `experiment` (or those of `run_ids`), best first on the
+    primary metric."""
     found = client.get_experiment_by_name(experiment)
     if found is None:
         raise ExperimentNotFoundError(f"No experiment '{experiment}' in {client.tracking_uri}.")
@@ -59,6 +61,8 @@ def collect(client: Any, experiment: str) -> Comparison:
         f"tags.`{tracking.TAG_STAGE}` = 'train' and attributes.status = 'FINISHED'",
         max_results=5000,
     )
+    if run_ids is not None:
+        runs = [r for r in runs if r.info.run_id in set(run_ids)]
     if not runs:
         raise ExperimentNotFoundError(f"Experiment '{experiment}' has no finished training run.")
     primary = runs[0].data.tags.get(tracking.TAG_KEY_FIGURES, "").split(",")[0] or "roc_auc"
@@ -86,8 +90,8 @@ def collect(client: Any, experiment: str) -> Comparison:
     return Comparison(experiment, primary, rows, differing, metrics)
 
 
-def render(comparison: Comparison, reports_dir: Path) -> Path:
-    """Write `reports/<experiment>/compare.html` (self-contained, sortable by any column)."""
+def render(comparison: Comparison, reports_dir: Path, file_name: str = COMPARE_FILE) -> Path:
+    """Write `reports/<experiment>/<file_name>` (self-contained, sortable by any column)."""
     import jinja2
 
     env = jinja2.Environment(
@@ -98,10 +102,7 @@ def render(comparison: Comparison, reports_dir: Path) -> Path:
         lower_is_better=comparison.primary in LOWER_IS_BETTER,
         generated=datetime.now(tz=UTC),
     )
-    output = experiment_dir(reports_dir, comparison.experiment) / COMPARE_FILE
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(page, encoding="utf-8")
-    return output
+    return write_page(experiment_dir(reports_dir, comparison.experiment) / file_name, page)
 
 
 def rebuild(client: Any, experiment: str, reports_dir: Path) -> Path:

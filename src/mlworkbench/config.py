@@ -31,7 +31,15 @@ from mlworkbench.governance import check_section as check_governance
 from mlworkbench.monitoring import check_section as check_monitoring
 from mlworkbench.params import check_parameters, read_contract, unknown_keys
 
-TOP_LEVEL_KEYS = {"experiment", "data", "stages", "notebooks", "governance", "monitoring"}
+TOP_LEVEL_KEYS = {
+    "experiment",
+    "data",
+    "stages",
+    "notebooks",
+    "governance",
+    "monitoring",
+    "sweep",
+}
 DATA_KEYS = {"source", "target", "task", "sensitive_features", "csv"}
 RUNNER_PARAMETERS = {
     "mlflow_run_id",
@@ -53,6 +61,8 @@ class Stage:
     name: str
     order: int
     notebook: Path
+    needs: tuple[str, ...] | None = None
+    """Stages this one needs (notebook metadata `mlworkbench.needs`); None: every earlier one."""
 
     @property
     def report_stem(self) -> str:
@@ -108,16 +118,16 @@ class PipelineConfig:
         return [stage for name, stage in available.items() if name in wanted]
 
 
-def stage_name(path: Path, default: str) -> str:
-    """A notebook's stage name: `mlworkbench.stage` of its metadata (so `04-model-card.ipynb`
-    can be stage `card`), else the name after its number."""
+def stage_metadata(path: Path) -> dict[str, Any]:
+    """The `mlworkbench` section of a notebook's metadata: `stage` (so `04-model-card.ipynb`
+    can be stage `card`) and `needs` (see `mlworkbench.graph`); empty when unreadable."""
     import json
 
     try:
         metadata = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
     except (OSError, ValueError):
-        return default
-    return str((metadata.get("mlworkbench") or {}).get("stage") or default)
+        return {}
+    return dict(metadata.get("mlworkbench") or {})
 
 
 def discover_stages(notebooks_dir: Path) -> dict[str, Stage]:
@@ -126,8 +136,16 @@ def discover_stages(notebooks_dir: Path) -> dict[str, Stage]:
     for path in sorted(notebooks_dir.glob("*.ipynb")):
         match = NOTEBOOK_NAME.match(path.name)
         if match:
-            name = stage_name(path, match.group(2))
-            stages.append(Stage(name=name, order=int(match.group(1)), notebook=path))
+            meta = stage_metadata(path)
+            needs = meta.get("needs")
+            stages.append(
+                Stage(
+                    name=str(meta.get("stage") or match.group(2)),
+                    order=int(match.group(1)),
+                    notebook=path,
+                    needs=None if needs is None else tuple(str(n) for n in needs),
+                )
+            )
     return {s.name: s for s in sorted(stages, key=lambda s: (s.order, s.name))}
 
 

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mlworkbench.reports import write_page
+
 DASHBOARD_FILE = "monitoring.html"
 ORDER = {"ALERT": 0, "WARN": 1, "OK": 2, "": 3}
 
@@ -134,5 +136,4 @@ def rebuild(client: Any, reports_dir: Path) -> Path:
     )
     output = reports_dir / DASHBOARD_FILE
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(page, encoding="utf-8")
-    return output
+    return write_page(output, page)

@@ -34,7 +34,12 @@ def start_kernel(notebook: Path, env: Mapping[str, str], warm_up: str = WARM_UP)
     """
     from jupyter_client.manager import KernelManager
 
-    manager = KernelManager(kernel_name=kernel_name(notebook))
+    # The asynchronous client's reads can be cancelled, so a stage running in a worker thread
+    # ends when its kernel is killed (a blocking client would wait for the dead kernel forever).
+    manager = KernelManager(
+        kernel_name=kernel_name(notebook),
+        client_class="jupyter_client.asynchronous.AsyncKernelClient",
+    )
     # The kernel's own log says only that its loopback ports are unencrypted: keep errors.
     extra = ["--IPKernelApp.log_level=ERROR"]
     if warm_up:
@@ -56,3 +61,12 @@ def stop_kernel(manager: Any) -> None:
     manager.cleanup_connection_file()
     # Close the sockets of Papermill's client too: left open, they hold the exit for a second.
     manager.context.destroy(linger=0)
+
+
+def kill_kernel(manager: Any) -> None:
+    """Kill the kernel from another thread than the one running its notebook. That thread's
+    client (asynchronous, see `start_kernel`) notices within a second and fails the stage;
+    `stop_kernel` cleans up after."""
+    process = getattr(manager.provisioner, "process", None)
+    if process is not None and process.poll() is None:
+        process.kill()

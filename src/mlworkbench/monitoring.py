@@ -349,7 +349,7 @@ def run_job(
     import mlflow
 
     from mlworkbench import data
-    from mlworkbench.runner import run_job_stage
+    from mlworkbench.jobs import run_job_stage
     from mlworkbench.tracking import TAG_SUMMARY, tracking_uri
 
     mlflow.set_tracking_uri(tracking_uri(root))

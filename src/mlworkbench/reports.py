@@ -57,6 +57,19 @@ def notebook_to_html(notebook: str | Path, output: str | Path, title: str = "") 
     return output
 
 
+def write_page(path: Path, text: str) -> Path:
+    """Write a generated page all at once (a temporary file renamed over it), so pipelines
+    finishing at the same time never leave a page half written."""
+    import os
+    import threading
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.partial")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+    return path
+
+
 def stage_output_dir(report_dir: str, run_id: str) -> Path:
     """Where a stage writes pages beside its report: the runner's run folder, or, for a
     notebook run on its own, `reports/interactive/<run id>` in the project."""
@@ -207,6 +220,7 @@ def _duration(info: Any) -> float | None:
 
 def collect_runs(client: Any, reports_dir: Path) -> list[RunEntry]:
     """Every pipeline run in the tracking store, newest first, with its stages."""
+    from mlworkbench.cache import TAG_REUSED_FROM
     from mlworkbench.tracking import TAG_CONFIG, TAG_KEY_FIGURES, TAG_PIPELINE, TAG_REPORT
 
     experiments = client.search_experiments()
@@ -219,6 +233,7 @@ def collect_runs(client: Any, reports_dir: Path) -> list[RunEntry]:
     by_parent: dict[str, list[Any]] = {}
     for child in children:
         by_parent.setdefault(child.data.tags.get("mlflow.parentRunId", ""), []).append(child)
+    by_id = {child.info.run_id: child for child in children}
     entries = []
     for run in parents:
         stages = []
@@ -226,15 +241,15 @@ def collect_runs(client: Any, reports_dir: Path) -> list[RunEntry]:
             tags = child.data.tags
             report = tags.get(TAG_REPORT)
             wanted = [k for k in tags.get(TAG_KEY_FIGURES, "").split(",") if k]
+            metrics = by_id.get(tags.get(TAG_REUSED_FROM, ""), child).data.metrics
             stages.append(
                 StageEntry(
-                    name=tags.get("mlwb.stage", child.info.run_name),
+                    name=child.info.run_name,
                     status=child.info.status,
                     report=report,
                     report_exists=bool(report) and (reports_dir / report).is_file(),
-                    key_figures={
-                        k: child.data.metrics[k] for k in wanted if k in child.data.metrics
-                    },
+                    key_figures={k: metrics[k] for k in wanted if k in metrics},
+                    reused=TAG_REUSED_FROM in tags,
                 )
             )
         entries.append(
@@ -349,8 +364,7 @@ def render_index(
         generated=datetime.now(tz=UTC),
     )
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(page, encoding="utf-8")
-    return output
+    return write_page(output, page)
 
 
 def rebuild_index(client: Any, reports_dir: Path) -> Path:

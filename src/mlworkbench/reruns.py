@@ -76,25 +76,35 @@ def pipeline_run(client: Any, run_id: str) -> Any:
 
 
 def stage_metrics(client: Any, parent_id: str, experiment_id: str) -> dict[str, dict]:
-    """The metrics of each stage run of a pipeline run, by stage name."""
+    """The metrics of each stage run of a pipeline run, by stage name (a reused stage's are
+    those of the run it reused)."""
+    from mlworkbench.cache import TAG_REUSED_FROM
+
     children = client.search_runs([experiment_id], f"tags.`mlflow.parentRunId` = '{parent_id}'")
-    return {c.data.tags.get(tracking.TAG_STAGE, c.info.run_name): c.data.metrics for c in children}
+    return {
+        c.info.run_name: (
+            client.get_run(c.data.tags[TAG_REUSED_FROM]).data.metrics
+            if TAG_REUSED_FROM in c.data.tags
+            else c.data.metrics
+        )
+        for c in children
+    }
 
 
 def rerun(
     run_id: str, project_root: Path, echo: Callable[[str], None] = print, progress: bool = True
 ) -> RerunReport:
-    """Repeat the pipeline run `run_id` and compare every metric with the original.
+    """Repeat the pipeline run `run_id`, executing every stage (nothing reused), and compare
+    every metric with the original.
 
     Raises:
         RunNotFoundError: no such pipeline run.
         DataChangedError: the data's digest differs from the one recorded with the run.
     """
-    import mlflow
 
     from mlworkbench.runner import PipelineRunner
 
-    client = mlflow.MlflowClient(tracking.tracking_uri(project_root))
+    client = tracking.open_client(tracking.tracking_uri(project_root))
     original = pipeline_run(client, run_id)
     tags = original.data.tags
     label = tags.get(tracking.TAG_CONFIG, "")
@@ -113,7 +123,7 @@ def rerun(
             )
         stages = [s for s in original.data.params.get("stages", "").split(",") if s]
         runner = PipelineRunner(
-            config, project_root, echo=echo, progress=progress, config_label=label
+            config, project_root, echo=echo, progress=progress, config_label=label, force="all"
         )
         result = runner.run(stages)
     before = stage_metrics(client, original.info.run_id, original.info.experiment_id)

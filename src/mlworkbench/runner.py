@@ -2,28 +2,33 @@
 
 One parent MLflow run per pipeline run and one nested child run per notebook. The notebook
 logs its own parameters, metrics and artifacts into the child run (its id is a parameter);
-the runner adds the executed notebook and its HTML report and sets the status. A failing cell
-keeps the partial notebook and its HTML, marks the runs FAILED and stops later stages;
-Ctrl-C marks them KILLED.
+the runner adds the executed notebook and its HTML report and sets the status. Stages run as
+a graph (`mlworkbench.graph`), up to `jobs` at a time in worker threads, each in its own
+kernel; a stage whose inputs are unchanged is reused (`mlworkbench.cache`). A failing cell
+keeps the partial notebook and its HTML, marks the runs FAILED and skips the stages that need
+it; Ctrl-C kills the running kernels and marks their runs KILLED.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
-import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mlworkbench import cache as cache_module
 from mlworkbench import kernels, reports, tracking
 from mlworkbench.config import PipelineConfig, Stage
 from mlworkbench.exceptions import PipelineInterrupted, StageFailedError
+from mlworkbench.graph import SKIPPED, dependencies, run_graph
 from mlworkbench.params import read_contract
+from mlworkbench.signals import interruptible
 
 REPORTS_DIR = "reports"
 
@@ -39,6 +44,9 @@ class StageResult:
     html: Path | None
     seconds: float
     error: str = ""
+    """Why it failed, or, when SKIPPED, which failed stage it needed."""
+    reused_from: str = ""
+    """The earlier run this stage reused (its inputs were unchanged), or empty."""
 
 
 @dataclass
@@ -68,36 +76,12 @@ def stage_parameters(config: PipelineConfig, stage: Stage, runner_values: dict[s
     }
 
 
-def _relative_label(path: Path, root: Path) -> str:
+def relative_label(path: Path, root: Path) -> str:
     """`path` relative to the project root where it lies inside it, else absolute."""
     try:
         return str(path.relative_to(root))
     except ValueError:
         return str(path)
-
-
-@contextmanager
-def _interruptible() -> Iterator[None]:
-    """Turn Ctrl-C and SIGTERM (from a scheduler or `kill`) into KeyboardInterrupt.
-
-    Also restores Python's Ctrl-C handling when the process was started with SIGINT ignored
-    (a background job of a non-interactive shell), so the runs can still be marked KILLED.
-    """
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    for sig in saved:
-        signal.signal(sig, interrupt)
-    try:
-        yield
-    finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
 
 
 def failure_message(stage: Stage, exc: Any, partial: Path, html: Path | None) -> str:
@@ -115,7 +99,17 @@ def failure_message(stage: Stage, exc: Any, partial: Path, html: Path | None) ->
 
 
 class PipelineRunner:
-    """Runs a validated config's stages in order and records everything in MLflow."""
+    """Runs a validated config's stages as a graph and records everything in MLflow.
+
+    Args:
+        jobs: how many stages may run at the same time (each in its own kernel).
+        force: None reuses every stage whose inputs are unchanged (`mlworkbench.cache`);
+            "" or "all" executes every stage; "train,explain" those stages.
+        cache: False never reuses (jobs whose output is a side effect: scoring, monitoring).
+        claims: shared by the pipelines of a sweep, so a shared stage is computed once.
+        client: an open `MlflowClient` to share (a sweep's pipelines); opened when None.
+        run_tags: extra tags of the parent run (a sweep's id and combination).
+    """
 
     def __init__(
         self,
@@ -124,25 +118,38 @@ class PipelineRunner:
         echo: Callable[[str], None] = print,
         progress: bool = True,
         config_label: str = "",
+        jobs: int = 1,
+        force: str | None = None,
+        cache: bool = True,
+        claims: cache_module.Claims | None = None,
+        client: Any = None,
+        run_tags: dict[str, str] | None = None,
     ):
         self.config = config
         self.root = project_root
         self.echo = echo
-        self.progress = progress
+        self.jobs = max(1, jobs)
+        self.progress = progress and self.jobs == 1  # bars of parallel stages would mix
+        self.force = force
+        self.use_cache = cache
+        self.claims = claims or cache_module.Claims()
         self.uri = tracking.tracking_uri(project_root)
         self.reports_dir = project_root / REPORTS_DIR
-        self.label = config_label or _relative_label(config.path, project_root)
-        self.base_tags = tracking.standard_tags(config.path.parent, self.label)
-        self._client: Any = None
-        self._stages_done: list[StageResult] = []
+        self.label = config_label or relative_label(config.path, project_root)
+        # The git commit is that of the notebooks that run (a job's config is a temporary file).
+        self.base_tags = tracking.standard_tags(config.notebooks_dir, self.label)
+        self.run_tags = run_tags or {}
+        self._client: Any = client
+        self._run_ids: dict[str, str] = {}
+        self._kernels: dict[str, Any] = {}
+        self._cancelled = threading.Event()
+        self._started = 0
 
     @property
     def client(self) -> Any:
-        """The MLflow client, created on first use (opening the store takes a second or two)."""
+        """The MLflow client, opened on first use (opening the store takes a second or two)."""
         if self._client is None:
-            import mlflow
-
-            self._client = mlflow.MlflowClient(self.uri)
+            self._client = tracking.open_client(self.uri)
         return self._client
 
     def _start_kernel(self, stage: Stage) -> Any:
@@ -153,6 +160,7 @@ class PipelineRunner:
 
         tags = {
             **self.base_tags,
+            **self.run_tags,
             tracking.TAG_PIPELINE: "true",
             tracking.TAG_DIGEST: self.config.data_digest,
         }
@@ -163,6 +171,7 @@ class PipelineRunner:
         self.client.log_artifact(run_id, str(self.config.path), "config")
         data_params = tracking.flatten({"data": self.config.raw.get("data", {})})
         data_params["stages"] = ",".join(self.config.stages)
+        data_params["jobs"] = self.jobs
         self.client.log_batch(run_id, params=[Param(k, str(v)) for k, v in data_params.items()])
         return run_id
 
@@ -170,16 +179,28 @@ class PipelineRunner:
         """Execute the selected stages; raise `StageFailedError` or `PipelineInterrupted`.
 
         Whatever happens, every run created is left FINISHED, FAILED or KILLED and the index
-        is rebuilt.
+        is rebuilt. A failing stage skips the stages that need it; the others still run.
         """
         stages = self.config.selected_stages(stage_names)
-        first_kernel = self._start_kernel(stages[0])  # boots while the runs are prepared
+        graph = dependencies([s.name for s in stages], {s.name: s.needs for s in stages})
+        self._kernels[stages[0].name] = self._start_kernel(stages[0])  # boots meanwhile
         try:
-            return self._run_pipeline(stages, first_kernel)
+            return self._run_pipeline(stages, graph)
         finally:
-            kernels.stop_kernel(first_kernel)
+            for kernel in self._kernels.values():
+                kernels.stop_kernel(kernel)
 
-    def _run_pipeline(self, stages: list[Stage], first_kernel: Any) -> PipelineResult:
+    def cancel(self) -> None:
+        """End the running stages (from another thread): their kernels are killed and their
+        runs marked KILLED; no further stage starts."""
+        self._cancelled.set()
+        logging.getLogger("papermill").setLevel(logging.CRITICAL)  # "kernel died": we know
+        for kernel in list(self._kernels.values()):
+            kernels.kill_kernel(kernel)
+
+    def _run_pipeline(
+        self, stages: list[Stage], graph: dict[str, tuple[str, ...]]
+    ) -> PipelineResult:
         experiment_id = tracking.get_or_create_experiment(self.client, self.config.experiment)
         stamp = datetime.now(tz=UTC).strftime("%Y%m%d-%H%M%S")
         parent_id = self._start_parent(experiment_id, stamp)
@@ -188,19 +209,39 @@ class PipelineRunner:
             / f"{stamp}-{parent_id[:8]}"
         )
         result = PipelineResult(parent_id, self.config.experiment, "RUNNING", self.uri, run_dir)
-        try:
-            with _interruptible():
-                error = self._run_stages(stages, experiment_id, parent_id, result, first_kernel)
-        except KeyboardInterrupt:
-            error = PipelineInterrupted(
-                f"Interrupted; the runs are marked KILLED. Partial output: {run_dir}"
+        by_name = {s.name: s for s in stages}
+        done: dict[str, StageResult] = {}
+
+        def execute(name: str) -> bool:
+            if self._cancelled.is_set():
+                return False
+            outcome = self._run_or_reuse(
+                by_name[name], experiment_id, parent_id, run_dir, len(stages)
             )
-        if error is None:
-            result.status = "FINISHED"
-        else:
-            result.status = "FAILED" if isinstance(error, StageFailedError) else "KILLED"
+            done[name] = outcome
+            return outcome.status == "FINISHED"
+
+        interrupted = False
+        try:
+            with interruptible():
+                outcomes = run_graph(graph, execute, self.jobs, self.cancel, self._heartbeat)
+        except KeyboardInterrupt:
+            interrupted, outcomes = True, {}
+        for stage in stages:
+            if stage.name in done:
+                result.stages.append(done[stage.name])
+            elif stage.name in outcomes and outcomes[stage.name].status == SKIPPED:
+                reason = outcomes[stage.name].reason
+                result.stages.append(
+                    StageResult(stage.name, "", SKIPPED, stage.notebook, None, 0.0, reason)
+                )
+        error = self._pipeline_error(result, interrupted)
+        result.status = "FINISHED" if error is None else ("KILLED" if interrupted else "FAILED")
         self.client.set_terminated(parent_id, result.status)
-        if any(s.stage == "train" and s.status == "FINISHED" for s in result.stages):
+        if any(
+            s.stage == "train" and s.status == "FINISHED" and not s.reused_from
+            for s in result.stages
+        ):
             from mlworkbench import comparison
 
             comparison.rebuild(self.client, self.config.experiment, self.reports_dir)
@@ -210,34 +251,137 @@ class PipelineRunner:
             raise error
         return result
 
-    def _run_stages(
+    def _pipeline_error(self, result: PipelineResult, interrupted: bool) -> Exception | None:
+        if interrupted or any(s.status == "KILLED" for s in result.stages):
+            return PipelineInterrupted(
+                f"Interrupted; the runs are marked KILLED. Partial output: {result.run_dir}"
+            )
+        failed = [s for s in result.stages if s.status == "FAILED"]
+        if not failed:
+            return None
+        skipped = [s.stage for s in result.stages if s.status == SKIPPED]
+        message = " ".join(s.error for s in failed)
+        if skipped:
+            message += f" Not run, because they need a failed stage: {', '.join(skipped)}."
+        return StageFailedError(message)
+
+    def _heartbeat(self, running: list[str], elapsed: float) -> None:
+        self.echo(f"      ... still running after {elapsed:.0f} s: {', '.join(running)}")
+
+    def _upstream(self, stage: Stage, experiment: str) -> dict[str, str]:
+        """`<stage>_run_id` of each stage this one needs: this pipeline's run when the stage
+        ran here, else the newest finished run in the experiment (empty when there is none)."""
+        available = self.config.available_stages()
+        names = (
+            stage.needs
+            if stage.needs is not None
+            else [s for s in available if available[s].order < stage.order and s in self._run_ids]
+        )
+        return {
+            f"{name}_run_id": self._run_ids.get(name)
+            or tracking.latest_stage_run(self.client, experiment, name)
+            for name in names
+        }
+
+    def _run_or_reuse(
+        self, stage: Stage, experiment_id: str, parent_id: str, run_dir: Path, total: int
+    ) -> StageResult:
+        upstream = self._upstream(stage, self.config.experiment)
+        parameters = stage_parameters(
+            self.config,
+            stage,
+            {
+                "mlflow_run_id": "",
+                "report_dir": str(run_dir),
+                "experiment": self.config.experiment,
+                "config_file": self.label,
+                "governance": self.config.raw.get("governance") or {},
+                **upstream,
+            },
+        )
+        inputs = cache_module.stage_inputs(
+            stage.notebook,
+            parameters,
+            self.config.data_digest,
+            upstream,
+            tracking.package_versions(),
+        )
+        key = cache_module.cache_key(inputs)
+        use_cache = self.use_cache and not cache_module.forced(self.force, stage.name)
+        with self.claims.claim(key):
+            found = (
+                cache_module.find_reusable(self.client, experiment_id, key) if use_cache else None
+            )
+            self._started += 1
+            number = f"[{self._started}/{total}]"
+            if found is not None:
+                if stage.name in self._kernels:  # booted in advance, not needed after all
+                    kernels.stop_kernel(self._kernels.pop(stage.name))
+                outcome = self._reuse(stage, found, experiment_id, parent_id, key)
+                self.echo(
+                    f"{number} stage '{stage.name}': reused run {outcome.reused_from[:8]} "
+                    f"(inputs unchanged): {outcome.html}"
+                )
+            else:
+                self.echo(f"{number} stage '{stage.name}': {stage.notebook.name}")
+                tags = {
+                    cache_module.TAG_CACHE_KEY: key,
+                    cache_module.TAG_CACHE_INPUTS: json.dumps(inputs),
+                }
+                outcome = self._execute(stage, experiment_id, parent_id, run_dir, parameters, tags)
+        if outcome.status == "FINISHED":
+            self._run_ids[stage.name] = outcome.reused_from or outcome.run_id
+            self._report_finished(outcome)
+        return outcome
+
+    def _report_finished(self, outcome: StageResult) -> None:
+        if not outcome.reused_from:
+            self.echo(f"      {outcome.stage} done in {outcome.seconds:.1f} s: {outcome.html}")
+        source = outcome.reused_from or outcome.run_id
+        summary = self.client.get_run(source).data.tags.get(tracking.TAG_SUMMARY)
+        if summary:
+            self.echo("\n".join(f"      {line}" for line in summary.splitlines()))
+
+    def _reuse(
+        self, stage: Stage, original: Any, experiment_id: str, parent_id: str, key: str
+    ) -> StageResult:
+        """A FINISHED child run of this pipeline standing for `original`, linking its report."""
+        source = original.data.tags
+        tags = {
+            "mlflow.parentRunId": parent_id,
+            tracking.TAG_PIPELINE: "stage",
+            tracking.TAG_NOTEBOOK: stage.notebook.name,
+            tracking.TAG_DIGEST: self.config.data_digest,
+            **self.base_tags,
+            cache_module.TAG_CACHE_KEY: key,
+            cache_module.TAG_REUSED_FROM: original.info.run_id,
+            cache_module.TAG_REUSED_STAGE: stage.name,
+            **{
+                t: source[t] for t in (tracking.TAG_REPORT, tracking.TAG_KEY_FIGURES) if t in source
+            },
+        }
+        run = self.client.create_run(experiment_id, run_name=stage.name, tags=tags)
+        self.client.set_terminated(run.info.run_id, "FINISHED")
+        report = source.get(tracking.TAG_REPORT)
+        html = self.reports_dir / report if report else None
+        return StageResult(
+            stage.name,
+            run.info.run_id,
+            "FINISHED",
+            stage.notebook,
+            html,
+            0.0,
+            reused_from=original.info.run_id,
+        )
+
+    def _execute(
         self,
-        stages: list[Stage],
+        stage: Stage,
         experiment_id: str,
         parent_id: str,
-        result: PipelineResult,
-        first_kernel: Any,
-    ) -> Exception | None:
-        """Run `stages` in order until one fails; return the failure, if any."""
-        self._stages_done = result.stages
-        for number, stage in enumerate(stages, start=1):
-            self.echo(f"[{number}/{len(stages)}] stage '{stage.name}': {stage.notebook.name}")
-            kernel = first_kernel if number == 1 else self._start_kernel(stage)
-            try:
-                outcome = self._run_stage(stage, experiment_id, parent_id, result.run_dir, kernel)
-            finally:
-                kernels.stop_kernel(kernel)
-            result.stages.append(outcome)
-            if outcome.status == "FAILED":
-                return StageFailedError(outcome.error)
-            self.echo(f"      done in {outcome.seconds:.1f} s: {outcome.html}")
-            summary = self.client.get_run(outcome.run_id).data.tags.get(tracking.TAG_SUMMARY)
-            if summary:
-                self.echo("\n".join(f"      {line}" for line in summary.splitlines()))
-        return None
-
-    def _run_stage(
-        self, stage: Stage, experiment_id: str, parent_id: str, run_dir: Path, kernel: Any
+        run_dir: Path,
+        parameters: dict[str, Any],
+        cache_tags: dict[str, str],
     ) -> StageResult:
         import papermill
         from papermill.exceptions import PapermillExecutionError
@@ -249,55 +393,45 @@ class PipelineRunner:
             tracking.TAG_NOTEBOOK: stage.notebook.name,
             tracking.TAG_DIGEST: self.config.data_digest,
             **self.base_tags,
+            **cache_tags,
         }
         run_id = self.client.create_run(experiment_id, run_name=stage.name, tags=tags).info.run_id
         output = run_dir / f"{stage.report_stem}.ipynb"
         html = run_dir / f"{stage.report_stem}.html"
         run_dir.mkdir(parents=True, exist_ok=True)
-        parameters = stage_parameters(
-            self.config,
-            stage,
-            {
-                "mlflow_run_id": run_id,
-                "report_dir": str(run_dir),
-                "experiment": self.config.experiment,
-                "config_file": self.label,
-                "governance": self.config.raw.get("governance") or {},
-                **self._finished_runs(),
-            },
-        )
+        if stage.name not in self._kernels:
+            self._kernels[stage.name] = self._start_kernel(stage)
         status, error, started = "FINISHED", "", time.perf_counter()
         reports.preload_exporter()
         try:
+            if self._cancelled.is_set():
+                raise KeyboardInterrupt
             papermill.execute_notebook(
                 str(stage.notebook),
                 str(output),
-                parameters=parameters,
+                parameters={**parameters, "mlflow_run_id": run_id},
                 progress_bar=self.progress,
-                km=kernel,
+                km=self._kernels[stage.name],
             )
         except PapermillExecutionError as exc:
             status = "FAILED"
             error = failure_message(stage, exc, output, html)
         except KeyboardInterrupt:
             status = "KILLED"
-            raise
+            if threading.current_thread() is threading.main_thread():
+                raise
         except Exception as exc:  # kernel died, notebook unreadable, ...
-            status = "FAILED"
+            status = "KILLED" if self._cancelled.is_set() else "FAILED"
             error = (
                 f"Stage '{stage.name}' could not run notebook {stage.notebook.name}: "
                 f"{type(exc).__name__}: {exc}. Partial output (if any): {output}."
             )
         finally:
+            kernels.stop_kernel(self._kernels.pop(stage.name))
             html_path = self._finish_stage(run_id, stage, output, html, status, error)
         return StageResult(
             stage.name, run_id, status, output, html_path, time.perf_counter() - started, error
         )
-
-    def _finished_runs(self) -> dict[str, str]:
-        """`<stage>_run_id` of each stage that finished earlier in this pipeline run; a stage
-        that needs one that did not run here finds the newest in the experiment."""
-        return {f"{s.stage}_run_id": s.run_id for s in self._stages_done if s.status == "FINISHED"}
 
     def _finish_stage(
         self, run_id: str, stage: Stage, output: Path, html: Path, status: str, error: str
@@ -310,54 +444,7 @@ class PipelineRunner:
             self.client.set_tag(
                 run_id, tracking.TAG_REPORT, html_path.relative_to(self.reports_dir).as_posix()
             )
-        if error:
+        if error and status != "KILLED":
             self.client.set_tag(run_id, tracking.TAG_ERROR, error[:5000])
         self.client.set_terminated(run_id, status)
         return html_path
-
-
-def run_job_stage(
-    stage: str,
-    experiment: str,
-    parameters: dict[str, Any],
-    source: str,
-    frame: Any,
-    root: Path,
-    echo: Callable[[str], None] = print,
-    progress: bool = True,
-) -> PipelineResult:
-    """Run one stage notebook of the project as a job outside any pipeline config (batch
-    scoring, monitoring): a tracked pipeline run of that stage, with the job's settings logged
-    as its config and `frame` (the job's input, read from `source`) as its data.
-
-    Raises:
-        StageFailedError, PipelineInterrupted: as `PipelineRunner.run`.
-        MlwbError: the project has no notebook for `stage`.
-    """
-    import tempfile
-
-    import yaml
-
-    from mlworkbench.config import default_notebooks_dir, discover_stages
-    from mlworkbench.data import DataSpec
-    from mlworkbench.exceptions import MlwbError
-
-    notebooks = default_notebooks_dir(root / "papermill_configs" / "job.yaml")
-    if stage not in discover_stages(notebooks):
-        raise MlwbError(f"No NN-{stage}.ipynb notebook in {notebooks}.")
-    raw = {"experiment": experiment, "data": {"source": source}, "stages": {stage: parameters}}
-    with tempfile.TemporaryDirectory() as folder:
-        job = Path(folder) / f"{stage}-job.yaml"
-        job.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
-        config = PipelineConfig(
-            path=job,
-            experiment=experiment,
-            data=DataSpec(source=source, target=""),
-            stages=raw["stages"],
-            notebooks_dir=notebooks,
-            raw=raw,
-            data_shape=frame.shape,
-            frame=frame,
-        )
-        runner = PipelineRunner(config, root, echo, progress, config_label=f"mlwb {stage}")
-        return runner.run([stage])

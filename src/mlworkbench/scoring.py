@@ -220,7 +220,7 @@ def run_job(
     import mlflow
 
     from mlworkbench import data
-    from mlworkbench.runner import run_job_stage
+    from mlworkbench.jobs import run_job_stage
     from mlworkbench.tracking import tracking_uri
 
     output = check_output_path(output)

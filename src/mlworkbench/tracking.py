@@ -28,6 +28,11 @@ TRACKED_PACKAGES = (
     "pandas",
     "scikit-learn",
     "ydata-profiling",
+    "numpy",
+    "xgboost",
+    "shap",
+    "pdpbox",
+    "fairlearn",
 )
 
 TAG_PIPELINE = "mlwb.pipeline"
@@ -83,6 +88,39 @@ def default_artifact_location(uri: str, experiment: str) -> str | None:
         return None
     db_file = Path(uri.removeprefix("sqlite:///"))
     return (db_file.parent / DEFAULT_ARTIFACTS / safe_name(experiment)).as_uri()
+
+
+def open_client(uri: str) -> Any:
+    """An `MlflowClient` for `uri`, safe when several processes open a new store at once.
+
+    MLflow creates a new SQLite store's tables without a lock, so two processes starting on a
+    new `mlflow.db` can both migrate it and one fails. Here the store is created under a file
+    lock beside it and switched to write-ahead logging, where readers never block the writer
+    (MLflow itself waits up to 20 s for a busy database).
+    """
+    import mlflow
+
+    if not uri.startswith("sqlite:///"):
+        return mlflow.MlflowClient(uri)
+    import fcntl
+    import sqlite3
+    from contextlib import closing
+
+    db_file = Path(uri.removeprefix("sqlite:///"))
+    db_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(db_file.with_name(db_file.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            client = mlflow.MlflowClient(uri)
+            client.search_experiments(max_results=1)  # the store and its tables exist now
+            with closing(sqlite3.connect(db_file, timeout=30)) as db:
+                if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            pass  # busy: write-ahead logging is only faster, the store works without it
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return client
 
 
 def get_or_create_experiment(client: Any, name: str) -> str:

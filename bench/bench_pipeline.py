@@ -1,0 +1,157 @@
+"""The whole pipeline: `mlwb run` against the plain computation, one job against two, and a
+rerun with nothing changed against the first run.
+
+1. eda, train and explain on ../shared/data/adult.csv and on the Taiwan credit data through
+   `mlwb run --force` (every stage executed) with `--jobs 1` and `--jobs 2`, against the same
+   computations in one plain Python process (bench/plain_pipeline.py), alternately, as fresh
+   processes. The card stage is left out of both sides: it assembles MLflow evidence and has
+   no plain counterpart. Target: ratio at most 1.3.
+2. The demo pipeline (papermill_configs/german_credit.yaml: eda, train, explain, card) in a
+   new project, then the same command again with nothing changed, where every stage is
+   reused. Target: the rerun takes under 10% of the first run.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from common import (
+    REPO,
+    Measurement,
+    bench_project,
+    comparison_rows,
+    data_dir,
+    measure,
+    mlwb_run,
+    write_results,
+)
+
+CONFIG = """\
+experiment: bench-pipeline-{name}
+data:
+  source: {source}
+  target: "{target}"
+  task: classification
+  sensitive_features: [{sensitive}]
+  csv: {{na_values: ["?"]}}
+stages:
+  eda: {{}}
+  train: {{registered_model: bench-pipeline-{name}}}
+  explain: {{}}
+"""
+
+DATASETS = {
+    "adult": ("adult.csv", "income", "sex,race,age"),
+    "taiwan": ("default_credit_card_clients_taiwan.csv", "default payment", "SEX,AGE"),
+}
+STAGES = ["--stage", "eda", "--stage", "train", "--stage", "explain"]
+
+
+def _check(measurements: list[Measurement], label: str) -> None:
+    failed = [m.name for m in measurements if m.returncode != 0]
+    if failed:
+        raise SystemExit(f"bench: a command failed ({label}): {failed}")
+
+
+def _row(label: str, values: list[Measurement], base: float, **columns: str) -> dict:
+    seconds = statistics.median(m.seconds for m in values)
+    return {
+        **columns,
+        "what": label,
+        "median wall s": f"{seconds:.1f}",
+        "runs s": ", ".join(f"{m.seconds:.1f}" for m in values),
+        "peak memory MB": f"{max(m.peak_mb for m in values):.0f}",
+        "ratio": f"{seconds / base:.2f}",
+    }
+
+
+def full_pipeline(root: Path, repeats: int) -> tuple[list[dict], list[str]]:
+    """Plain, `--jobs 1` and `--jobs 2` on each dataset, alternately."""
+    rows, notes = [], []
+    env = {"MLFLOW_TRACKING_URI": ""}
+    for name, (file, target, sensitive) in DATASETS.items():
+        source = data_dir() / file
+        config = root / "papermill_configs" / f"{name}.yaml"
+        config.write_text(
+            CONFIG.format(
+                name=name, source=source, target=target, sensitive=sensitive.replace(",", ", ")
+            ),
+            "utf-8",
+        )
+        plain_cmd = [
+            sys.executable,
+            str(REPO / "bench" / "plain_pipeline.py"),
+            str(source),
+            target,
+            sensitive,
+            str(root / f"{name}-profile.html"),
+        ]
+        runner_cmd = [*mlwb_run(config, root), *STAGES]
+        plain, one, two = [], [], []
+        for i in range(repeats):
+            print(f"  {name} repeat {i + 1}/{repeats}", flush=True)
+            plain.append(measure("plain", plain_cmd, root, env))
+            one.append(measure("jobs 1", runner_cmd, root, env))
+            two.append(measure("jobs 2", [*runner_cmd, "--jobs", "2"], root, env))
+        _check(plain + one + two, name)
+        pair, ratio = comparison_rows(
+            plain, one, "mlwb run --jobs 1 (Papermill + kernels + MLflow + HTML)", dataset=name
+        )
+        base = statistics.median(m.seconds for m in plain)
+        rows += [*pair, _row("mlwb run --jobs 2 (eda beside train)", two, base, dataset=name)]
+        jobs_gain = statistics.median(m.seconds for m in one) / statistics.median(
+            m.seconds for m in two
+        )
+        notes.append(
+            f"{name}: `mlwb run` / plain = {ratio:.2f} with one job (target <= 1.30: "
+            f"{'met' if ratio <= 1.30 else 'NOT met'}); --jobs 2 is {jobs_gain:.2f}x as fast "
+            "as --jobs 1."
+        )
+    return rows, notes
+
+
+def demo_rerun(repeats: int) -> tuple[list[dict], list[str]]:
+    """The demo pipeline in a new project, then again with nothing changed."""
+    first, again = [], []
+    config = REPO / "papermill_configs" / "german_credit.yaml"
+    for i in range(repeats):
+        print(f"  demo repeat {i + 1}/{repeats}", flush=True)
+        with tempfile.TemporaryDirectory(prefix="mlwb-bench-demo-") as tmp:
+            root = bench_project(Path(tmp))
+            command = mlwb_run(config, root, force=False)
+            first.append(measure("first run", command, root, {"MLFLOW_TRACKING_URI": ""}))
+            again.append(measure("rerun", command, root, {"MLFLOW_TRACKING_URI": ""}))
+    _check(first + again, "demo")
+    base = statistics.median(m.seconds for m in first)
+    rows = [
+        _row("first run (every stage executed)", first, base, dataset="demo (german)"),
+        _row("rerun, nothing changed (every stage reused)", again, base, dataset="demo (german)"),
+    ]
+    share = statistics.median(m.seconds for m in again) / base
+    note = (
+        f"demo: the unchanged rerun takes {share:.0%} of the first run (target < 10%: "
+        f"{'met' if share < 0.10 else 'NOT met'})."
+    )
+    return rows, [note]
+
+
+def run(repeats: int = 3) -> str:
+    """Run the benchmark and return its markdown table."""
+    with tempfile.TemporaryDirectory(prefix="mlwb-bench-") as tmp:
+        rows, notes = full_pipeline(bench_project(Path(tmp)), repeats)
+    demo_rows, demo_notes = demo_rerun(repeats)
+    notes = [
+        f"{repeats} alternating repeats per side; ratio = median / median of the baseline row "
+        "(the plain process; for the demo, the first run).",
+        *notes,
+        *demo_notes,
+    ]
+    return write_results(
+        "pipeline",
+        "Whole pipeline: mlwb run vs plain, --jobs 1 vs 2, unchanged rerun",
+        rows + demo_rows,
+        notes,
+    )
