@@ -67,7 +67,9 @@ def collect(client: Any, experiment: str, run_ids: list[str] | None = None) -> C
         raise ExperimentNotFoundError(f"Experiment '{experiment}' has no finished training run.")
     primary = runs[0].data.tags.get(tracking.TAG_KEY_FIGURES, "").split(",")[0] or "roc_auc"
     names = sorted({k for r in runs for k in r.data.params})
-    differing = [k for k in names if len({r.data.params.get(k) for r in runs}) > 1]
+    differing = [
+        k for k in names if k != "model" and len({r.data.params.get(k) for r in runs}) > 1
+    ]  # the model has a column of its own
     metrics = [m for m in SHOWN_METRICS if any(m in r.data.metrics for r in runs)]
     rows = [
         {

@@ -41,16 +41,19 @@ def choose_threshold(
     if rule == "fixed":
         return float(fixed)
     candidates = np.unique(np.round(positive_score, 4))
-    best, best_value = float(fixed), -np.inf
-    for threshold in candidates:
-        predicted = positive_score >= threshold
-        tp = np.sum(predicted & (y_true == 1))
-        fp = np.sum(predicted & (y_true == 0))
-        fn = np.sum(~predicted & (y_true == 1))
-        value = 2 * tp / max(2 * tp + fp + fn, 1) if rule == "max_f1" else -(fp + cost_ratio * fn)
-        if value > best_value:
-            best, best_value = float(threshold), value
-    return best
+    if candidates.size == 0:
+        return float(fixed)
+    positives = np.sort(positive_score[y_true == 1])
+    negatives = np.sort(positive_score[y_true == 0])
+    # Rows called positive at each candidate (score >= threshold), counted by binary search.
+    tp = positives.size - np.searchsorted(positives, candidates, side="left")
+    fp = negatives.size - np.searchsorted(negatives, candidates, side="left")
+    fn = positives.size - tp
+    if rule == "max_f1":
+        values = 2 * tp / np.maximum(2 * tp + fp + fn, 1)
+    else:
+        values = -(fp + cost_ratio * fn)
+    return float(candidates[int(np.argmax(values))])  # the lowest of equally good ones
 
 
 def classification_metrics(

@@ -71,7 +71,7 @@ def run_graph(
     execute: Callable[[str], bool],
     jobs: int = 1,
     on_interrupt: Callable[[], None] = lambda: None,
-    heartbeat: Callable[[list[str], float], None] | None = None,
+    heartbeat: Callable[[list[str]], None] | None = None,
     heartbeat_seconds: float = 30.0,
 ) -> dict[str, Outcome]:
     """Execute every node once all it needs has finished, up to `jobs` at a time.
@@ -84,8 +84,7 @@ def run_graph(
     """
     outcomes: dict[str, Outcome] = {}
     running: dict[cf.Future, str] = {}
-    started = time.monotonic()
-    beat = started + heartbeat_seconds
+    beat = time.monotonic() + heartbeat_seconds
     with cf.ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="stage") as pool:
         try:
             while len(outcomes) < len(graph):
@@ -104,7 +103,7 @@ def run_graph(
                         for later in dependants(graph, name):
                             outcomes.setdefault(later, Outcome(SKIPPED, f"needs {name}"))
                 if heartbeat and running and time.monotonic() >= beat:
-                    heartbeat(sorted(running.values()), time.monotonic() - started)
+                    heartbeat(sorted(running.values()))
                     beat = time.monotonic() + heartbeat_seconds
         except KeyboardInterrupt:
             on_interrupt()

@@ -284,7 +284,13 @@ def profile_html(frame: pd.DataFrame, plan: ProfilePlan, title: str, seed: int =
     data, title = escape_for_profile(data), html.escape(title)
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
-        report = ProfileReport(data, title=title, minimal=plan.minimal, progress_bar=False)
+        report = ProfileReport(
+            data,
+            title=title,
+            minimal=plan.minimal,
+            progress_bar=False,
+            dataset={"description": html.escape(plan.describe())},  # the sampling, on the page
+        )
         return report.to_html()
 
 

@@ -237,7 +237,7 @@ def collect_runs(client: Any, reports_dir: Path) -> list[RunEntry]:
     entries = []
     for run in parents:
         stages = []
-        for child in sorted(by_parent.get(run.info.run_id, []), key=lambda r: r.info.start_time):
+        for child in sorted(by_parent.get(run.info.run_id, []), key=_pipeline_order):
             tags = child.data.tags
             report = tags.get(TAG_REPORT)
             wanted = [k for k in tags.get(TAG_KEY_FIGURES, "").split(",") if k]
@@ -265,6 +265,12 @@ def collect_runs(client: Any, reports_dir: Path) -> list[RunEntry]:
             )
         )
     return sorted(entries, key=lambda e: e.start, reverse=True)
+
+
+def _pipeline_order(child: Any) -> tuple[str, int]:
+    """Stage runs in the order of their notebooks (`01-eda` before `02-train`, also when they
+    ran side by side), then by start."""
+    return child.data.tags.get("mlwb.notebook", ""), child.info.start_time
 
 
 def _search_all(client: Any, experiment_ids: list[str], filter_string: str) -> list[Any]:

@@ -142,6 +142,9 @@ class PipelineRunner:
         self._client: Any = client
         self._run_ids: dict[str, str] = {}
         self._kernels: dict[str, Any] = {}
+        self._kernel_lock = threading.Lock()
+        self._stages: list[Stage] = []
+        self._began: dict[str, float] = {}
         self._cancelled = threading.Event()
         self._started = 0
 
@@ -152,8 +155,26 @@ class PipelineRunner:
             self._client = tracking.open_client(self.uri)
         return self._client
 
-    def _start_kernel(self, stage: Stage) -> Any:
-        return kernels.start_kernel(stage.notebook, {**os.environ, "MLFLOW_TRACKING_URI": self.uri})
+    def _kernel_for(self, stage: Stage) -> Any:
+        """The kernel of `stage`, started now unless it was started in advance."""
+        with self._kernel_lock:
+            if stage.name not in self._kernels:
+                env = {**os.environ, "MLFLOW_TRACKING_URI": self.uri}
+                self._kernels[stage.name] = kernels.start_kernel(stage.notebook, env)
+            return self._kernels[stage.name]
+
+    def _drop_kernel(self, stage: Stage) -> None:
+        with self._kernel_lock:
+            kernel = self._kernels.pop(stage.name, None)
+        if kernel is not None:
+            kernels.stop_kernel(kernel)
+
+    def _boot_next_kernel(self, stage: Stage) -> None:
+        """Start the kernel of the next stage in pipeline order while `stage` runs, so it is
+        ready when its turn comes (a kernel not needed after all is stopped)."""
+        later = [s for s in self._stages if s.order > stage.order and s.name not in self._run_ids]
+        if later and not self._cancelled.is_set():
+            self._kernel_for(later[0])
 
     def _start_parent(self, experiment_id: str, stamp: str) -> str:
         from mlflow.entities import Param
@@ -183,7 +204,8 @@ class PipelineRunner:
         """
         stages = self.config.selected_stages(stage_names)
         graph = dependencies([s.name for s in stages], {s.name: s.needs for s in stages})
-        self._kernels[stages[0].name] = self._start_kernel(stages[0])  # boots meanwhile
+        self._stages = stages
+        self._kernel_for(stages[0])  # boots while the store is opened and the runs created
         try:
             return self._run_pipeline(stages, graph)
         finally:
@@ -265,8 +287,10 @@ class PipelineRunner:
             message += f" Not run, because they need a failed stage: {', '.join(skipped)}."
         return StageFailedError(message)
 
-    def _heartbeat(self, running: list[str], elapsed: float) -> None:
-        self.echo(f"      ... still running after {elapsed:.0f} s: {', '.join(running)}")
+    def _heartbeat(self, running: list[str]) -> None:
+        now = time.monotonic()
+        ages = [f"{name} ({now - self._began.get(name, now):.0f} s)" for name in running]
+        self.echo(f"      ... still running: {', '.join(ages)}")
 
     def _upstream(self, stage: Stage, experiment: str) -> dict[str, str]:
         """`<stage>_run_id` of each stage this one needs: this pipeline's run when the stage
@@ -315,8 +339,7 @@ class PipelineRunner:
             self._started += 1
             number = f"[{self._started}/{total}]"
             if found is not None:
-                if stage.name in self._kernels:  # booted in advance, not needed after all
-                    kernels.stop_kernel(self._kernels.pop(stage.name))
+                self._drop_kernel(stage)  # booted in advance, not needed after all
                 outcome = self._reuse(stage, found, experiment_id, parent_id, key)
                 self.echo(
                     f"{number} stage '{stage.name}': reused run {outcome.reused_from[:8]} "
@@ -399,9 +422,10 @@ class PipelineRunner:
         output = run_dir / f"{stage.report_stem}.ipynb"
         html = run_dir / f"{stage.report_stem}.html"
         run_dir.mkdir(parents=True, exist_ok=True)
-        if stage.name not in self._kernels:
-            self._kernels[stage.name] = self._start_kernel(stage)
+        kernel = self._kernel_for(stage)
+        self._boot_next_kernel(stage)
         status, error, started = "FINISHED", "", time.perf_counter()
+        self._began[stage.name] = time.monotonic()
         reports.preload_exporter()
         try:
             if self._cancelled.is_set():
@@ -411,7 +435,7 @@ class PipelineRunner:
                 str(output),
                 parameters={**parameters, "mlflow_run_id": run_id},
                 progress_bar=self.progress,
-                km=self._kernels[stage.name],
+                km=kernel,
             )
         except PapermillExecutionError as exc:
             status = "FAILED"
@@ -427,7 +451,7 @@ class PipelineRunner:
                 f"{type(exc).__name__}: {exc}. Partial output (if any): {output}."
             )
         finally:
-            kernels.stop_kernel(self._kernels.pop(stage.name))
+            self._drop_kernel(stage)
             html_path = self._finish_stage(run_id, stage, output, html, status, error)
         return StageResult(
             stage.name, run_id, status, output, html_path, time.perf_counter() - started, error

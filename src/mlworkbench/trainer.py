@@ -79,7 +79,9 @@ def train_and_evaluate(
     trained = training.fit(pipeline, parts.train, target, task)
     n_classes = len(trained.classes) if trained.classes else 0
     kind = evaluation.problem_kind(task, n_classes)
-    if kind == "binary":
+    if kind == "binary" and settings.threshold_rule == "fixed":
+        trained.threshold = float(settings.threshold)
+    elif kind == "binary":  # chosen on out-of-fold scores, never on the test rows
         oof_y, oof_scores = training.out_of_fold_scores(
             pipeline, parts.train, target, settings.seed
         )

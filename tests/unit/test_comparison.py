@@ -31,7 +31,8 @@ def test_runs_are_ranked_best_first_with_differing_params_only(tmp_path):
     )
     result = comparison.collect(client, "exp <b>")
     assert [r["metrics"]["roc_auc"] for r in result.rows] == [0.80, 0.75, 0.71]
-    assert result.params == ["hyperparameters.max_depth", "model"]
+    assert result.params == ["hyperparameters.max_depth"]  # the model has its own column
+    assert [r["model"] for r in result.rows] == ["<xgb>", "random_forest", "linear"]
     page = comparison.render(result, tmp_path / "reports").read_text()
     assert (tmp_path / "reports" / "exp--b" / "compare.html").is_file()
     assert "&lt;xgb&gt;" in page and "<xgb>" not in page

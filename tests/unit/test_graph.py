@@ -91,7 +91,7 @@ def test_heartbeat_names_the_running_stages():
         {"a": (), "b": ()},
         execute,
         2,
-        heartbeat=lambda r, s: beats.append(r),
+        heartbeat=beats.append,
         heartbeat_seconds=0.2,
     )
     assert beats and beats[0] == ["a", "b"]
