@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_drift
 import bench_eda
+import bench_evaluate
 import bench_explain
 import bench_pipeline
 import bench_production
@@ -23,6 +24,7 @@ BENCHMARKS = {
     "explain": bench_explain.run,
     "production": bench_production.run,
     "drift": bench_drift.run,
+    "evaluate": bench_evaluate.run,
     "scale": bench_scale.run,
     "pipeline": bench_pipeline.run,
     "sweep": bench_sweep.run,
