@@ -41,7 +41,7 @@ def _sweep(jobs: int) -> Measurement:
         return measure(f"jobs {jobs}", command, root, {"MLFLOW_TRACKING_URI": ""})
 
 
-def run(repeats: int = 3) -> str:
+def run(repeats: int = 2) -> str:
     """Run the benchmark and return its markdown table."""
     results: dict[int, list[Measurement]] = {jobs: [] for jobs in JOBS}
     for i in range(repeats):

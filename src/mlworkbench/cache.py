@@ -60,18 +60,37 @@ def code_digest() -> str:
     return sha.hexdigest()
 
 
+def model_references(client: Any, parameters: Mapping[str, Any]) -> dict[str, str]:
+    """The version each `models:/<name>@<alias>` parameter points at now: an alias moves,
+    so the same text can mean another model (empty when the alias does not exist)."""
+    found = {}
+    for key, value in parameters.items():
+        if isinstance(value, str) and value.startswith("models:/") and "@" in value:
+            name, alias = value.removeprefix("models:/").rsplit("@", 1)
+            try:
+                found[key] = str(client.get_model_version_by_alias(name, alias).version)
+            except Exception:  # no such model or alias: the stage will say so itself
+                found[key] = ""
+    return found
+
+
 def stage_inputs(
     notebook: Path,
     parameters: Mapping[str, Any],
     data_digest: str,
     upstream: Mapping[str, str],
     packages: Mapping[str, str],
+    models: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Everything that decides a stage's results, in a form a reader can compare."""
+    """Everything that decides a stage's results, in a form a reader can compare.
+
+    `models` holds the versions that model-alias parameters resolve to (`model_references`).
+    """
     kept = {k: v for k, v in parameters.items() if k not in VOLATILE_PARAMETERS}
     return {
         "notebook": notebook_digest(notebook)[:16],
         "parameters": _digest(kept)[:16],
+        "model_versions": dict(sorted((models or {}).items())),
         "data_digest": data_digest,
         "upstream_runs": dict(sorted(upstream.items())),
         "packages": dict(sorted(packages.items())),

@@ -329,6 +329,7 @@ class PipelineRunner:
             self.config.data_digest,
             upstream,
             tracking.package_versions(),
+            cache_module.model_references(self.client, parameters),
         )
         key = cache_module.cache_key(inputs)
         use_cache = self.use_cache and not cache_module.forced(self.force, stage.name)

@@ -22,8 +22,9 @@ def runs(tmp_path_factory):
     challenger."""
     root = tmp_path_factory.mktemp("card")
     config = CONFIGS / "test_card_german.yaml"
-    results = [
-        mlwb("run", str(config), "--project-dir", str(root), "--no-progress") for _ in range(2)
+    results = [  # the second run executes every stage again (--force): a new version
+        mlwb("run", str(config), "--project-dir", str(root), "--no-progress", *force)
+        for force in ((), ("--force",))
     ]
     text = config.read_text()
     weak = text.replace(

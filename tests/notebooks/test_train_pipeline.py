@@ -103,9 +103,8 @@ def test_missing_column_is_named_when_scoring(store):
 
 def test_versions_move_challenger_and_never_champion(store):
     root, _ = store
-    again = mlwb(
-        "run", str(CONFIGS / "test_train_german.yaml"), "--project-dir", str(root), "--no-progress"
-    )
+    config = CONFIGS / "test_train_german.yaml"
+    again = mlwb("run", str(config), "--project-dir", str(root), "--no-progress", "--force")
     assert again.returncode == 0, again.stderr[-2000:]
     client = mlflow.MlflowClient()
     model = client.get_registered_model("test-german")

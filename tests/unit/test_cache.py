@@ -73,3 +73,17 @@ def test_a_claimed_key_makes_the_second_claimant_wait():
     hold("second", 0)
     first.join()
     assert order == ["first in", "first out", "second in", "second out"]
+
+
+def test_model_alias_parameters_resolve_to_the_version_they_point_at(tmp_path):
+    import mlflow
+
+    client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    client.create_registered_model("m")
+    for _ in range(2):
+        client.create_model_version("m", source=str(tmp_path))
+    client.set_registered_model_alias("m", "champion", "1")
+    parameters = {"model_uri": "models:/m@champion", "other": "models:/absent@x", "n": 3}
+    assert cache.model_references(client, parameters) == {"model_uri": "1", "other": ""}
+    client.set_registered_model_alias("m", "champion", "2")
+    assert cache.model_references(client, parameters)["model_uri"] == "2"
