@@ -143,6 +143,7 @@ def test_a_single_stage_can_be_rerun_into_a_new_parent(pipeline):
         "--project-dir",
         str(root),
         "--no-progress",
+        "--force",  # executed again, not reused: the reports of the two runs differ
         env={"MLFLOW_TRACKING_URI": ""},
     )
     assert result.returncode == 0, result.stderr[-3000:]
