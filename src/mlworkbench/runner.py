@@ -109,6 +109,8 @@ class PipelineRunner:
         claims: shared by the pipelines of a sweep, so a shared stage is computed once.
         client: an open `MlflowClient` to share (a sweep's pipelines); opened when None.
         run_tags: extra tags of the parent run (a sweep's id and combination).
+        threads: threads each kernel may use (`MLWB_THREADS`, `OMP_NUM_THREADS`); default:
+            the cores shared among `jobs`, so parallel stages do not oversubscribe them.
     """
 
     def __init__(
@@ -124,6 +126,7 @@ class PipelineRunner:
         claims: cache_module.Claims | None = None,
         client: Any = None,
         run_tags: dict[str, str] | None = None,
+        threads: int = 0,
     ):
         self.config = config
         self.root = project_root
@@ -132,6 +135,7 @@ class PipelineRunner:
         self.progress = progress and self.jobs == 1  # bars of parallel stages would mix
         self.force = force
         self.use_cache = cache
+        self.threads = threads or max(1, (os.cpu_count() or 1) // self.jobs)
         self.claims = claims or cache_module.Claims()
         self.uri = tracking.tracking_uri(project_root)
         self.reports_dir = project_root / REPORTS_DIR
@@ -159,7 +163,12 @@ class PipelineRunner:
         """The kernel of `stage`, started now unless it was started in advance."""
         with self._kernel_lock:
             if stage.name not in self._kernels:
-                env = {**os.environ, "MLFLOW_TRACKING_URI": self.uri}
+                env = {
+                    **os.environ,
+                    "MLFLOW_TRACKING_URI": self.uri,
+                    "MLWB_THREADS": str(self.threads),
+                    "OMP_NUM_THREADS": str(self.threads),
+                }
                 self._kernels[stage.name] = kernels.start_kernel(stage.notebook, env)
             return self._kernels[stage.name]
 

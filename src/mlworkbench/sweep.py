@@ -26,6 +26,7 @@ import copy
 import hashlib
 import itertools
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -240,6 +241,7 @@ def run_sweep(
             claims=claims,
             client=client,
             run_tags={TAG_SWEEP: sweep_id, TAG_COMBINATION: combo.id, TAG_LABEL: combo.label},
+            threads=max(1, (os.cpu_count() or 1) // max(1, jobs)),
         )
         runners[combo.number] = runner
         echo(f"  #{combo.number:02d} {combo.label}")

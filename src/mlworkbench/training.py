@@ -68,15 +68,21 @@ MODELS: dict[str, ModelSpec] = {
     "xgboost": ModelSpec(
         _xgboost,
         scale=False,
-        defaults={"n_estimators": 300, "max_depth": 4, "learning_rate": 0.05, "n_jobs": 2},
+        defaults={"n_estimators": 300, "max_depth": 4, "learning_rate": 0.05},
     ),
     "linear": ModelSpec(_linear, scale=True, defaults={"max_iter": 2000}),
-    "random_forest": ModelSpec(
-        _random_forest, scale=False, defaults={"n_estimators": 300, "n_jobs": 2}
-    ),
+    "random_forest": ModelSpec(_random_forest, scale=False, defaults={"n_estimators": 300}),
     "hist_gradient_boosting": ModelSpec(_hist_gradient_boosting, scale=False),
 }
 """The model families a config can name."""
+
+
+def available_threads() -> int:
+    """Threads a fit may use: `MLWB_THREADS` (the runner's share of the cores when stages or
+    pipelines run side by side), else every core."""
+    import os
+
+    return int(os.environ.get("MLWB_THREADS") or 0) or os.cpu_count() or 1
 
 
 def make_estimator(model: str, task: str, hyperparameters: Mapping[str, Any], seed: int) -> Any:
@@ -101,6 +107,8 @@ def make_estimator(model: str, task: str, hyperparameters: Mapping[str, Any], se
         settings.pop("max_iter", None)
     if "random_state" in accepted:
         settings["random_state"] = seed
+    if "n_jobs" in accepted and model != "linear":
+        settings["n_jobs"] = available_threads()
     settings.update(hyperparameters)
     return estimator_class(**settings)
 
