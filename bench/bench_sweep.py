@@ -65,8 +65,9 @@ def run(repeats: int = 2) -> str:
     ]
     notes = [
         f"{repeats} repeats, alternating the settings; each in a new project and store. "
-        "xgboost and the random forest already use both cores while fitting, so what "
-        "parallel pipelines win is mostly the fixed cost of each stage (kernel start, "
-        "imports, MLflow logging, HTML) overlapping with another's computation.",
+        "Each pipeline's fits use the cores divided by --jobs (MLWB_THREADS), so parallel "
+        "pipelines do not oversubscribe the 2 cores; what they win is mostly the fixed cost "
+        "of each stage (kernel start, imports, MLflow logging, HTML) overlapping with "
+        "another pipeline's computation.",
     ]
     return write_results("sweep", "Sweep of 8 trainings: sequential vs parallel", rows, notes)
