@@ -128,6 +128,12 @@ def forced(force: str | None, stage: str) -> bool:
     return not names or "all" in names or stage in names
 
 
+def unknown_forced(force: str | None, stages: list[str]) -> list[str]:
+    """Names in `--force` that are not among `stages` (a typo would force nothing)."""
+    names = {n.strip() for n in (force or "").split(",") if n.strip()} - {"all"}
+    return sorted(names - set(stages))
+
+
 class Claims:
     """Cache keys being computed right now, so parallel pipelines of one sweep compute a
     shared stage once: the first claims the key, the others wait for it and then reuse."""

@@ -191,8 +191,8 @@ force_option = click.option(
     flag_value="all",
     default=None,
     metavar="[STAGES]",
-    help="Execute stages even when their inputs are unchanged: --force alone for every stage, "
-    "--force train,explain for those. Default: reuse unchanged stages.",
+    help="Execute stages even when their inputs are unchanged: --force alone (after CONFIG) "
+    "for every stage, --force=train,explain for those. Default: reuse unchanged stages.",
 )
 
 

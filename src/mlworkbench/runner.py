@@ -25,7 +25,7 @@ from typing import Any
 from mlworkbench import cache as cache_module
 from mlworkbench import kernels, reports, tracking
 from mlworkbench.config import PipelineConfig, Stage
-from mlworkbench.exceptions import PipelineInterrupted, StageFailedError
+from mlworkbench.exceptions import ConfigError, PipelineInterrupted, StageFailedError
 from mlworkbench.graph import SKIPPED, dependencies, run_graph
 from mlworkbench.params import read_contract
 from mlworkbench.signals import interruptible
@@ -212,6 +212,12 @@ class PipelineRunner:
         is rebuilt. A failing stage skips the stages that need it; the others still run.
         """
         stages = self.config.selected_stages(stage_names)
+        unknown = cache_module.unknown_forced(self.force, list(self.config.stages))
+        if unknown:
+            raise ConfigError(
+                f"--force names stage(s) {', '.join(unknown)} not in the config. "
+                f"Configured: {', '.join(self.config.stages)} (or --force alone for all)."
+            )
         graph = dependencies([s.name for s in stages], {s.name: s.needs for s in stages})
         self._stages = stages
         self._kernel_for(stages[0])  # boots while the store is opened and the runs created

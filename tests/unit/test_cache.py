@@ -58,6 +58,11 @@ def test_force_names_all_or_some_stages():
     assert cache.forced("train, explain", "explain") and not cache.forced("train", "eda")
 
 
+def test_force_names_must_be_stages():
+    assert cache.unknown_forced("tarin,eda", ["eda", "train"]) == ["tarin"]
+    assert cache.unknown_forced("all", ["eda"]) == [] and cache.unknown_forced(None, []) == []
+
+
 def test_a_claimed_key_makes_the_second_claimant_wait():
     claims, order = cache.Claims(), []
 
