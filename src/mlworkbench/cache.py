@@ -119,19 +119,22 @@ def original_run_id(run: Any) -> str:
     return run.data.tags.get(TAG_REUSED_FROM) or run.info.run_id
 
 
+def _forced_names(force: str | None) -> set[str]:
+    return {n.strip() for n in (force or "").split(",") if n.strip()}
+
+
 def forced(force: str | None, stage: str) -> bool:
     """Whether `--force` (None: not given; "" or "all": every stage; "a,b": those) covers
     `stage`."""
     if force is None:
         return False
-    names = {n.strip() for n in force.split(",") if n.strip()}
+    names = _forced_names(force)
     return not names or "all" in names or stage in names
 
 
 def unknown_forced(force: str | None, stages: list[str]) -> list[str]:
     """Names in `--force` that are not among `stages` (a typo would force nothing)."""
-    names = {n.strip() for n in (force or "").split(",") if n.strip()} - {"all"}
-    return sorted(names - set(stages))
+    return sorted(_forced_names(force) - {"all"} - set(stages))
 
 
 class Claims:

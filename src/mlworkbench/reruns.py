@@ -78,14 +78,14 @@ def pipeline_run(client: Any, run_id: str) -> Any:
 def stage_metrics(client: Any, parent_id: str, experiment_id: str) -> dict[str, dict]:
     """The metrics of each stage run of a pipeline run, by stage name (a reused stage's are
     those of the run it reused)."""
-    from mlworkbench.cache import TAG_REUSED_FROM
+    from mlworkbench.cache import original_run_id
 
     children = client.search_runs([experiment_id], f"tags.`mlflow.parentRunId` = '{parent_id}'")
     return {
         c.info.run_name: (
-            client.get_run(c.data.tags[TAG_REUSED_FROM]).data.metrics
-            if TAG_REUSED_FROM in c.data.tags
-            else c.data.metrics
+            c.data.metrics
+            if original_run_id(c) == c.info.run_id
+            else client.get_run(original_run_id(c)).data.metrics
         )
         for c in children
     }

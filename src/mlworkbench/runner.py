@@ -310,11 +310,10 @@ class PipelineRunner:
     def _upstream(self, stage: Stage, experiment: str) -> dict[str, str]:
         """`<stage>_run_id` of each stage this one needs: this pipeline's run when the stage
         ran here, else the newest finished run in the experiment (empty when there is none)."""
-        available = self.config.available_stages()
         names = (
             stage.needs
             if stage.needs is not None
-            else [s for s in available if available[s].order < stage.order and s in self._run_ids]
+            else [s.name for s in self._stages if s.order < stage.order and s.name in self._run_ids]
         )
         return {
             f"{name}_run_id": self._run_ids.get(name)
@@ -381,17 +380,23 @@ class PipelineRunner:
         if summary:
             self.echo("\n".join(f"      {line}" for line in summary.splitlines()))
 
+    def _child_tags(self, stage: Stage, parent_id: str) -> dict[str, str]:
+        """Tags of every stage run of this pipeline run, executed or reused."""
+        return {
+            "mlflow.parentRunId": parent_id,
+            tracking.TAG_PIPELINE: "stage",
+            tracking.TAG_NOTEBOOK: stage.notebook.name,
+            tracking.TAG_DIGEST: self.config.data_digest,
+            **self.base_tags,
+        }
+
     def _reuse(
         self, stage: Stage, original: Any, experiment_id: str, parent_id: str, key: str
     ) -> StageResult:
         """A FINISHED child run of this pipeline standing for `original`, linking its report."""
         source = original.data.tags
         tags = {
-            "mlflow.parentRunId": parent_id,
-            tracking.TAG_PIPELINE: "stage",
-            tracking.TAG_NOTEBOOK: stage.notebook.name,
-            tracking.TAG_DIGEST: self.config.data_digest,
-            **self.base_tags,
+            **self._child_tags(stage, parent_id),
             cache_module.TAG_CACHE_KEY: key,
             cache_module.TAG_REUSED_FROM: original.info.run_id,
             cache_module.TAG_REUSED_STAGE: stage.name,
@@ -425,15 +430,7 @@ class PipelineRunner:
         import papermill
         from papermill.exceptions import PapermillExecutionError
 
-        tags = {
-            "mlflow.parentRunId": parent_id,
-            tracking.TAG_PIPELINE: "stage",
-            tracking.TAG_STAGE: stage.name,
-            tracking.TAG_NOTEBOOK: stage.notebook.name,
-            tracking.TAG_DIGEST: self.config.data_digest,
-            **self.base_tags,
-            **cache_tags,
-        }
+        tags = {**self._child_tags(stage, parent_id), tracking.TAG_STAGE: stage.name, **cache_tags}
         run_id = self.client.create_run(experiment_id, run_name=stage.name, tags=tags).info.run_id
         output = run_dir / f"{stage.report_stem}.ipynb"
         html = run_dir / f"{stage.report_stem}.html"

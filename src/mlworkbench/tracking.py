@@ -11,6 +11,7 @@ a run of its own, so interactive work is tracked too, and `end_stage_run` finish
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -156,7 +157,13 @@ def git_commit(project_root: str | Path) -> str:
 
 
 def package_versions() -> dict[str, str]:
-    """Installed versions of the packages that decide a run's results."""
+    """Installed versions of the packages that decide a run's results (read once per
+    process: the runner asks for every stage)."""
+    return dict(_package_versions())
+
+
+@functools.cache
+def _package_versions() -> dict[str, str]:
     versions = {}
     for name in TRACKED_PACKAGES:
         try:
