@@ -7,11 +7,12 @@ with Ctrl-C.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -180,11 +181,49 @@ jobs_option = click.option(
     "--jobs",
     "-j",
     type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
+    default=None,
     help="Stages run at the same time when they do not need each other (eda beside train); "
-    "each has its own kernel. Cell progress bars are shown only with --jobs 1.",
+    "each has its own kernel. Cell progress bars are shown only with --jobs 1. "
+    "Default: 1; with --executor dask, the workers' task threads.",
 )
+
+
+def executor_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--executor` and `--scheduler`, shared by `run` and `sweep`."""
+    command = click.option(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        envvar="DASK_SCHEDULER_ADDRESS",
+        help="The Dask scheduler, with --executor dask (or DASK_SCHEDULER_ADDRESS).",
+    )(command)
+    return click.option(
+        "--executor",
+        type=click.Choice(["local", "dask"]),
+        default="local",
+        show_default=True,
+        help="Where stages execute: kernels on this machine, or Dask tasks running the same "
+        "Papermill call on the workers of --scheduler (checked before anything is submitted).",
+    )(command)
+
+
+@contextlib.contextmanager
+def open_executor(name: str, scheduler: str | None) -> Iterator[Any]:
+    """None for the local executor, else a connected `DaskExecutor`, closed at the end."""
+    if name == "local":
+        yield None
+        return
+    if not scheduler:
+        raise click.UsageError("--executor dask needs --scheduler tcp://HOST:PORT.")
+    from mlworkbench.cluster import DaskExecutor
+
+    executor = DaskExecutor(scheduler)
+    click.echo(f"Dask scheduler {scheduler}: {len(executor.workers())} worker(s)")
+    try:
+        yield executor
+    finally:
+        executor.close()
+
+
 force_option = click.option(
     "--force",
     is_flag=False,
@@ -220,14 +259,17 @@ def _print_stages(result: Any) -> None:
 )
 @jobs_option
 @force_option
+@executor_options
 @project_dir_option("Default: the project that contains CONFIG.")
 @progress_option
 @reports_errors
 def run(
     config: Path,
     stages: tuple[str, ...],
-    jobs: int,
+    jobs: int | None,
     force: str | None,
+    executor: str,
+    scheduler: str | None,
     project_dir: Path | None,
     progress: bool,
 ) -> None:
@@ -247,17 +289,26 @@ def run(
     _quiet_mlflow()
     cfg = load_config(config)
     root = (project_dir or find_project_root(cfg.path.parent)).resolve()
-    runner = PipelineRunner(cfg, root, echo=click.echo, progress=progress, jobs=jobs, force=force)
-    click.echo(f"Pipeline '{cfg.experiment}' from {config}; tracking: {runner.uri}")
-    try:
-        result = runner.run(stages)
-    except MlwbError as exc:
-        outcome = getattr(exc, "result", None)
-        if outcome is not None:
-            click.echo("")
-            click.echo(f"Parent run {outcome.run_id}: {outcome.status}.")
-            _print_stages(outcome)
-        raise
+    with open_executor(executor, scheduler) as pool:
+        runner = PipelineRunner(
+            cfg,
+            root,
+            echo=click.echo,
+            progress=progress,
+            jobs=jobs or (pool.slots() if pool else 1),
+            force=force,
+            executor=pool,
+        )
+        click.echo(f"Pipeline '{cfg.experiment}' from {config}; tracking: {runner.uri}")
+        try:
+            result = runner.run(stages)
+        except MlwbError as exc:
+            outcome = getattr(exc, "result", None)
+            if outcome is not None:
+                click.echo("")
+                click.echo(f"Parent run {outcome.run_id}: {outcome.status}.")
+                _print_stages(outcome)
+            raise
     click.echo("")
     click.secho(f"Pipeline finished. Parent run: {result.run_id}", fg="green")
     _print_stages(result)
@@ -269,9 +320,17 @@ def run(
 @click.argument("config", type=click.Path(path_type=Path))
 @jobs_option
 @force_option
+@executor_options
 @project_dir_option("Default: the project that contains CONFIG.")
 @reports_errors
-def sweep(config: Path, jobs: int, force: str | None, project_dir: Path | None) -> None:
+def sweep(
+    config: Path,
+    jobs: int | None,
+    force: str | None,
+    executor: str,
+    scheduler: str | None,
+    project_dir: Path | None,
+) -> None:
     """Run every combination of CONFIG's `sweep:` section as its own pipeline run.
 
     \b
@@ -280,9 +339,10 @@ def sweep(config: Path, jobs: int, force: str | None, project_dir: Path | None) 
         train.model: [xgboost, random_forest]
         train.hyperparameters.max_depth: [3, 6]
 
-    Up to --jobs pipelines run at the same time; stages no combination changes (EDA) run
-    once and are reused. Started again, the sweep runs only the combinations without a
-    finished pipeline run. Writes reports/<experiment>/sweep-<id>.html, best first.
+    Up to --jobs pipelines run at the same time (default 1, or with --executor dask the
+    workers' task threads); stages no combination changes (EDA) run once and are reused.
+    Started again, the sweep runs only the combinations without a finished pipeline run.
+    Writes reports/<experiment>/sweep-<id>.html, best first.
     Exit code 1 when a combination failed.
     """
     from mlworkbench.config import load_config
@@ -292,7 +352,9 @@ def sweep(config: Path, jobs: int, force: str | None, project_dir: Path | None) 
     _quiet_mlflow()
     cfg = load_config(config)
     root = (project_dir or find_project_root(cfg.path.parent)).resolve()
-    result = run_sweep(cfg, root, jobs=jobs, force=force, echo=click.echo)
+    with open_executor(executor, scheduler) as pool:
+        jobs = jobs or (pool.slots() if pool else 1)
+        result = run_sweep(cfg, root, jobs=jobs, force=force, echo=click.echo, executor=pool)
     click.echo("")
     done = len(result.ran) + len(result.already_done)
     colour = "red" if result.failed else "green"

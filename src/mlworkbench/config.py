@@ -86,6 +86,11 @@ class PipelineConfig:
     _digest: str = field(default="", repr=False)
 
     @property
+    def data_files(self) -> list[str]:
+        """Files the stages read: the data source, unless it is a bundled dataset."""
+        return [] if data_module.is_bundled(self.data.source) else [str(self.data.source)]
+
+    @property
     def data_digest(self) -> str:
         """MLflow's digest of the data, computed on first use (it imports MLflow)."""
         if not self._digest:

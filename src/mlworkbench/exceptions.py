@@ -70,3 +70,9 @@ class PipelineInterrupted(MlwbError):
     """The user stopped the pipeline (Ctrl-C); runs are marked KILLED."""
 
     exit_code = 130
+
+
+class ClusterError(ConfigError):
+    """The Dask cluster cannot run the pipeline: scheduler unreachable, no workers, or workers
+    without the project, the data or the tracking server (found before anything is submitted;
+    carries one problem per worker and missing thing)."""

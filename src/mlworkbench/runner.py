@@ -111,6 +111,8 @@ class PipelineRunner:
         run_tags: extra tags of the parent run (a sweep's id and combination).
         threads: threads each kernel may use (`MLWB_THREADS`, `OMP_NUM_THREADS`); default:
             the cores shared among `jobs`, so parallel stages do not oversubscribe them.
+        executor: a `cluster.DaskExecutor` to run the stages on Dask workers; None runs them
+            here, each in a kernel of this machine.
     """
 
     def __init__(
@@ -127,6 +129,7 @@ class PipelineRunner:
         client: Any = None,
         run_tags: dict[str, str] | None = None,
         threads: int = 0,
+        executor: Any = None,
     ):
         self.config = config
         self.root = project_root
@@ -137,6 +140,7 @@ class PipelineRunner:
         self.use_cache = cache
         self.threads = threads or max(1, (os.cpu_count() or 1) // self.jobs)
         self.claims = claims or cache_module.Claims()
+        self.executor = executor
         self.uri = tracking.tracking_uri(project_root)
         self.reports_dir = project_root / REPORTS_DIR
         self.label = config_label or relative_label(config.path, project_root)
@@ -220,7 +224,11 @@ class PipelineRunner:
             )
         graph = dependencies([s.name for s in stages], {s.name: s.needs for s in stages})
         self._stages = stages
-        self._kernel_for(stages[0])  # boots while the store is opened and the runs created
+        if self.executor is not None:
+            self.client  # noqa: B018  (a new SQLite store exists before workers look for it)
+            self.executor.check(self.uri, self.config.data_files)
+        else:
+            self._kernel_for(stages[0])  # boots while the store is opened and the runs created
         try:
             return self._run_pipeline(stages, graph)
         finally:
@@ -427,47 +435,92 @@ class PipelineRunner:
         parameters: dict[str, Any],
         cache_tags: dict[str, str],
     ) -> StageResult:
-        import papermill
-        from papermill.exceptions import PapermillExecutionError
-
         tags = {**self._child_tags(stage, parent_id), tracking.TAG_STAGE: stage.name, **cache_tags}
         run_id = self.client.create_run(experiment_id, run_name=stage.name, tags=tags).info.run_id
         output = run_dir / f"{stage.report_stem}.ipynb"
         html = run_dir / f"{stage.report_stem}.html"
         run_dir.mkdir(parents=True, exist_ok=True)
-        kernel = self._kernel_for(stage)
-        self._boot_next_kernel(stage)
-        status, error, started = "FINISHED", "", time.perf_counter()
+        status, error, started = "KILLED", "", time.perf_counter()
         self._began[stage.name] = time.monotonic()
         reports.preload_exporter()
+        parameters = {**parameters, "mlflow_run_id": run_id}
+        try:
+            if self.executor is None:
+                status, error = self._execute_here(stage, output, html, parameters)
+            else:
+                status, error, run_id = self._execute_remote(stage, output, html, parameters)
+        finally:
+            html_path = self._finish_stage(run_id, stage, output, html, status, error)
+        return StageResult(
+            stage.name, run_id, status, output, html_path, time.perf_counter() - started, error
+        )
+
+    def _execute_here(
+        self, stage: Stage, output: Path, html: Path, parameters: dict[str, Any]
+    ) -> tuple[str, str]:
+        """Run the notebook in a kernel of this machine: (status, error)."""
+        import papermill
+        from papermill.exceptions import PapermillExecutionError
+
+        kernel = self._kernel_for(stage)
+        self._boot_next_kernel(stage)
         try:
             if self._cancelled.is_set():
                 raise KeyboardInterrupt
             papermill.execute_notebook(
                 str(stage.notebook),
                 str(output),
-                parameters={**parameters, "mlflow_run_id": run_id},
+                parameters=parameters,
                 progress_bar=self.progress,
                 km=kernel,
             )
+            return "FINISHED", ""
         except PapermillExecutionError as exc:
-            status = "FAILED"
-            error = failure_message(stage, exc, output, html)
+            return "FAILED", failure_message(stage, exc, output, html)
         except KeyboardInterrupt:
-            status = "KILLED"
             if threading.current_thread() is threading.main_thread():
                 raise
+            return "KILLED", ""
         except Exception as exc:  # kernel died, notebook unreadable, ...
             status = "KILLED" if self._cancelled.is_set() else "FAILED"
-            error = (
-                f"Stage '{stage.name}' could not run notebook {stage.notebook.name}: "
-                f"{type(exc).__name__}: {exc}. Partial output (if any): {output}."
-            )
+            return status, self._not_run(stage, f"{type(exc).__name__}: {exc}", output)
         finally:
             self._drop_kernel(stage)
-            html_path = self._finish_stage(run_id, stage, output, html, status, error)
-        return StageResult(
-            stage.name, run_id, status, output, html_path, time.perf_counter() - started, error
+
+    def _execute_remote(
+        self, stage: Stage, output: Path, html: Path, parameters: dict[str, Any]
+    ) -> tuple[str, str, str]:
+        """Run the notebook on a Dask worker: (status, error, run id of the last attempt)."""
+        from types import SimpleNamespace
+
+        from mlworkbench.cluster import current_run
+
+        first_run = parameters["mlflow_run_id"]
+        folder = output.parent.relative_to(self.reports_dir).as_posix()
+        try:
+            done = self.executor.execute(
+                stage.notebook, parameters, self.uri, first_run, folder, self._cancelled
+            )
+        except Exception as exc:  # the task raised: the worker could not reach MLflow, ...
+            message = f"{type(exc).__name__}: {exc}"
+            return "FAILED", self._not_run(stage, message, output), current_run(self.uri, first_run)
+        done.write(output)
+        if done.worker:
+            self.echo(f"      {stage.name} ran on worker {done.worker}")
+        if done.cell:
+            return (
+                done.status,
+                failure_message(stage, SimpleNamespace(**done.cell), output, html),
+                done.run_id,
+            )
+        error = self._not_run(stage, done.message, output) if done.message else ""
+        return done.status, error, done.run_id
+
+    @staticmethod
+    def _not_run(stage: Stage, reason: str, output: Path) -> str:
+        return (
+            f"Stage '{stage.name}' could not run notebook {stage.notebook.name}: "
+            f"{reason.rstrip('.')}. Partial output (if any): {output}."
         )
 
     def _finish_stage(

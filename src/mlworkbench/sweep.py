@@ -206,6 +206,7 @@ def run_sweep(
     force: str | None = None,
     echo: Callable[[str], None] = print,
     config_label: str = "",
+    executor: Any = None,
 ) -> SweepResult:
     """Run every combination not finished earlier, `jobs` pipelines at a time, then write the
     sweep's comparison report. A failing combination does not stop the others.
@@ -219,7 +220,10 @@ def run_sweep(
     from mlworkbench.signals import interruptible
 
     sweep_id, combinations = plan(config, root)
-    client = tracking.open_client(tracking.tracking_uri(root))
+    uri = tracking.tracking_uri(root)
+    client = tracking.open_client(uri)
+    if executor is not None:
+        executor.check(uri, config.data_files)
     done = finished_combinations(client, config.experiment, sweep_id)
     result = SweepResult(sweep_id, config.experiment)
     result.already_done = [c.label for c in combinations if c.id in done]
@@ -242,6 +246,7 @@ def run_sweep(
             client=client,
             run_tags={TAG_SWEEP: sweep_id, TAG_COMBINATION: combo.id, TAG_LABEL: combo.label},
             threads=max(1, (os.cpu_count() or 1) // max(1, jobs)),
+            executor=executor,
         )
         runners[combo.number] = runner
         echo(f"  #{combo.number:02d} {combo.label}")
