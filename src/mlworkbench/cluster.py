@@ -116,7 +116,7 @@ def worker_problems(address: str, facts: Any, expected: dict[str, Any]) -> list[
     if facts["code"] != expected["code"]:
         problems.append(
             f"{address}: mlworkbench {facts['version']} with other code than this client's "
-            f"{expected['version']} (install the same commit on every worker)"
+            f"{expected['version']} (install the same commit on every worker and restart it)"
         )
     different = [
         f"{name} {facts['packages'].get(name)} (here {have})"
