@@ -16,6 +16,7 @@ import bench_pipeline
 import bench_production
 import bench_scale
 import bench_sweep
+import bench_team
 import bench_train
 
 BENCHMARKS = {
@@ -28,6 +29,7 @@ BENCHMARKS = {
     "scale": bench_scale.run,
     "pipeline": bench_pipeline.run,
     "sweep": bench_sweep.run,
+    "team": bench_team.run,
 }
 
 

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -19,10 +16,12 @@ from pathlib import Path
 import mlflow
 import pytest
 from helpers import NOTEBOOKS, mlwb, sqlite_uri, write_config
+from servers import dask_cluster, free_port
+
+from mlworkbench.tracking import open_client
 
 pytestmark = pytest.mark.notebook
 
-BIN = Path(sys.executable).parent
 CONFIG = f"""\
 experiment: dask-sweep
 notebooks: {NOTEBOOKS}
@@ -37,55 +36,21 @@ sweep:
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    """`dask scheduler` and two `dask worker` processes (no nanny: a killed worker stays
-    dead), one task thread each; yields the scheduler address and a connected client."""
-    from distributed import Client
-
-    logs = tmp_path_factory.mktemp("dask")
-    address = f"tcp://127.0.0.1:{free_port()}"
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "MLWB_THREADS": "1"}
-    common = ["--host", "127.0.0.1", "--no-dashboard"]
-    processes = [
-        subprocess.Popen(
-            [BIN / "dask", "scheduler", "--port", address.rsplit(":", 1)[1], *common],
-            stdout=open(logs / "scheduler.log", "w"),  # noqa: SIM115
-            stderr=subprocess.STDOUT,
-        )
-    ]
-    for n in (1, 2):
-        worker = [BIN / "dask", "worker", address, "--nthreads", "1", "--no-nanny", *common]
-        processes.append(
-            subprocess.Popen(
-                [*worker, "--name", f"w{n}"],
-                env=env,
-                stdout=open(logs / f"worker{n}.log", "w"),  # noqa: SIM115
-                stderr=subprocess.STDOUT,
-            )
-        )
-    client = Client(address, timeout=60)
-    client.wait_for_workers(2, timeout=120)
-    yield address, client
-    client.close()
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.wait(timeout=30)
+    """A scheduler and two worker processes: the address and a connected client."""
+    with dask_cluster(tmp_path_factory.mktemp("dask")) as (address, client):
+        yield address, client
 
 
 def kill_first_worker_running(root: Path, client, done: threading.Event, killed: list):
     """Kill the worker process that runs the first stage seen RUNNING on a worker."""
     pids = client.run(os.getpid)
-    tracking = mlflow.MlflowClient(sqlite_uri(root))
+    while not done.is_set() and not (root / "mlflow.db").exists():
+        time.sleep(0.3)
+    tracking = open_client(sqlite_uri(root))  # under the lock the sweep creates the store with
     while not done.is_set() and not killed:
-        experiment = (root / "mlflow.db").exists() and tracking.get_experiment_by_name("dask-sweep")
+        experiment = tracking.get_experiment_by_name("dask-sweep")
         if experiment:
             running = tracking.search_runs(
                 [experiment.experiment_id], "attributes.status = 'RUNNING'"
