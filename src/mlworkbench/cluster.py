@@ -17,6 +17,7 @@ a new run of the same pipeline. A second death fails the stage. No run is left R
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -167,10 +168,11 @@ def _claim_attempt(client: Any, first_run: str, worker: str) -> str:
     return run_id
 
 
-def _cancel_event(first_run: str) -> Any:
+def _cancel_event(first_run: str, client: Any = None) -> Any:
+    """Set by the command on Ctrl-C; the task polls it and kills its kernel."""
     from distributed import Event
 
-    return Event(f"mlwb-cancel-{first_run}")
+    return Event(f"mlwb-cancel-{first_run}", client=client)
 
 
 def _threads(worker: Any) -> int:
@@ -203,7 +205,8 @@ def run_stage(
     from mlworkbench import kernels
 
     worker = get_worker()
-    run_id = _claim_attempt(mlflow.MlflowClient(uri), first_run, worker.address)
+    tracking = mlflow.MlflowClient(uri)
+    run_id = _claim_attempt(tracking, first_run, worker.address)
     threads = str(_threads(worker))
     env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "MLWB_THREADS": threads}
     env["OMP_NUM_THREADS"] = threads
@@ -238,6 +241,7 @@ def run_stage(
         error = outcome.get("error")
         if killed:
             result.status = "KILLED"
+            tracking.set_terminated(run_id, "KILLED")  # final even if the command is gone
         elif isinstance(error, PapermillExecutionError):
             result.status = "FAILED"
             result.cell = {
@@ -356,7 +360,11 @@ class DaskExecutor:
                 return future.result(timeout=1)
             except TimeoutError:
                 if cancelled.is_set():
-                    _cancel_event(first_run).set()  # the task kills its kernel
+                    # The task kills its kernel and ends the run; wait for it, so the run is
+                    # not set RUNNING again by a notebook still starting.
+                    _cancel_event(first_run, self.client).set()
+                    with contextlib.suppress(Exception):
+                        future.result(timeout=30)
                     future.cancel()
                     return None
 
