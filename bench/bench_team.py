@@ -15,21 +15,25 @@ server by `mlwb server`, the scheduler and workers by `dask`.
 from __future__ import annotations
 
 import os
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench_sweep import CONFIG as SWEEP_CONFIG
 from common import REPO, Measurement, bench_project, measure, write_results
 
 sys.path.insert(0, str(REPO / "tests"))
-from servers import dask_cluster, postgres, team_server, with_bin
+from servers import dask_cluster, free_port, healthy, postgres, team_server, with_bin
 
 MLWB = str(Path(sys.executable).with_name("mlwb"))
+os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")  # a line per ended run
 PIPELINE = SWEEP_CONFIG.split("sweep:")[0]
 LOGGED_RUNS = 40
 
@@ -120,9 +124,32 @@ def _four_pipelines(uri: str, folder: Path) -> float:
     return seconds
 
 
-def tracking_rows(server: str, repeats: int) -> list[dict]:
+@contextmanager
+def mlflow_defaults(database: dict, folder: Path) -> Iterator[str]:
+    """`mlflow server` on the same database with MLflow's own defaults (uvicorn, job runner),
+    for comparison with `mlwb server`'s choices."""
+    port = free_port()
+    uri = f"postgresql+psycopg2://mlwb@127.0.0.1:{database['port']}/mlflow"
+    command = [str(Path(sys.executable).with_name("mlflow")), "server", "--port", str(port)]
+    command += ["--backend-store-uri", uri, "--artifacts-destination", str(folder / "a")]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while not healthy(url):
+            time.sleep(1)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait()
+
+
+def tracking_rows(server: str, defaults: str, repeats: int) -> list[dict]:
     stores = {"SQLite file (default, baseline)": "", "PostgreSQL-backed server": server}
     logged, searched, four = ({label: [] for label in stores} for _ in range(3))
+    plain = "PostgreSQL, MLflow's default server (uvicorn, job runner)"
+    logged[plain], searched[plain] = [], []
     with tempfile.TemporaryDirectory(prefix="mlwb-bench-team-") as tmp:
         for i in range(repeats):
             for label, uri in stores.items():
@@ -134,6 +161,10 @@ def tracking_rows(server: str, repeats: int) -> list[dict]:
                 logged[label].append(per_run)
                 searched[label].append(per_search)
                 four[label].append(_four_pipelines(uri, folder / "four"))
+            print(f"  tracking: {plain}, repeat {i + 1}/{repeats}", flush=True)
+            per_run, per_search = _log_runs(defaults, LOGGED_RUNS)
+            logged[plain].append(per_run)
+            searched[plain].append(per_search)
     rows = []
     for what, values, unit in (
         (f"log one run ({LOGGED_RUNS} in a row)", logged, "ms"),
@@ -160,15 +191,21 @@ def run(repeats: int = 2) -> str:
         folder = Path(tmp)
         with dask_cluster(folder) as (address, _):
             rows = sweep_rows(address, repeats)
-        with postgres() as database, team_server(database, folder) as server:
-            rows += tracking_rows(server["url"], repeats)
+        with (
+            postgres() as database,
+            team_server(database, folder) as server,
+            mlflow_defaults(database, folder) as defaults,
+        ):
+            rows += tracking_rows(server["url"], defaults, repeats)
     notes = [
         f"{repeats} repeats, alternating the settings. Sweeps: each in a new project with its "
         "SQLite store; both sides run two stages at a time with one thread each "
         "(`MLWB_THREADS=1` on the workers, the cores divided by --jobs locally). Tracking: "
         "PostgreSQL 15 started by scripts/postgres.sh, MLflow's server by `mlwb server` "
-        "(2 workers, artifacts proxied to a folder), all on this machine's loopback; every "
-        "repeat of the 4 pipelines uses a new experiment, so nothing is reused.",
+        "(2 gunicorn workers of 4 threads, MLflow's job runner off, artifacts proxied to a "
+        "folder), all on this machine's loopback; every repeat of the 4 pipelines uses a new "
+        "experiment, so nothing is reused. For comparison, `mlflow server` with MLflow's own "
+        "defaults (uvicorn, 4 workers, job runner on) on the same database.",
     ]
     return write_results("team", "Dask executor and team tracking server", rows, notes)
 

@@ -51,14 +51,19 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _quiet_mlflow() -> None:
-    """MLflow's info log and download bars say nothing a user needs (also in kernels)."""
+    """MLflow's info log, download bars and, with a tracking server, its "View run at" line
+    for every ended run say nothing a user needs (also in kernels): the summary links the
+    UI once."""
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
 
 
 def _ui_hint(uri: str) -> str:
     if uri.startswith("sqlite:///"):
         return f"make ui   (or: mlflow ui --backend-store-uri {uri} --host 127.0.0.1)"
+    if uri.startswith(("http://", "https://")):
+        return uri
     return f"open the MLflow UI of {uri}"
 
 

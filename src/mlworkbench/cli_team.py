@@ -95,5 +95,4 @@ def migrate_command(source: str | None, destination: str | None) -> None:
         raise click.UsageError("give --to URI, or set MLFLOW_TRACKING_URI to the destination.")
     _quiet_mlflow()
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
-    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     migrate(source or _default_source(), destination, echo=click.echo)

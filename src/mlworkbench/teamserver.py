@@ -13,6 +13,7 @@ HTTP address, never access to the artifact store itself.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -267,6 +268,17 @@ def mlflow_program() -> str:
     return found
 
 
+GUNICORN_OPTIONS = "--threads 4 --timeout 300"
+"""MLflow's WSGI app under gunicorn, 4 threads per worker process, 5 minutes for a large
+artifact upload. MLflow's default, uvicorn, answers every request after the first on a kept
+alive connection about 40 ms late (the body waits for the client's delayed ACK), and its
+ASGI-only parts (AI gateway, OTLP trace ingestion, job API) are not used by the workbench."""
+
+SERVER_ENVIRONMENT = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+"""Defaults for the server's environment (a variable set by the user wins): MLflow's GenAI job
+runner, which the workbench does not use, keeps about 20 polling processes busy."""
+
+
 def server_command(settings: ServerSettings) -> list[str]:
     """The `mlflow server` command line for `settings` (it holds no password)."""
     command = [
@@ -283,17 +295,26 @@ def server_command(settings: ServerSettings) -> list[str]:
         str(settings.port),
         "--workers",
         str(settings.workers),
+        "--gunicorn-opts",
+        GUNICORN_OPTIONS,
     ]
     if settings.allowed_hosts:
         command += ["--allowed-hosts", ",".join(settings.allowed_hosts)]
     return command
 
 
+def _signal_group(process: subprocess.Popen, number: int) -> None:
+    """Send signal `number` to the server and every process it started (its session)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, number)
+
+
 def run_server(settings: ServerSettings, echo: Any = print) -> int:
     """Check the database, print the tracking URI, run `mlflow server` in the foreground.
 
-    SIGINT and SIGTERM are passed on to the server, which shuts down cleanly. Returns its exit
-    code (128 + the signal number when a signal ended it, 130 for Ctrl-C).
+    SIGINT and SIGTERM are passed on to the server and the processes it started, which shut
+    down cleanly. Returns its exit code (128 + the signal number when a signal ended it, 130
+    for Ctrl-C).
     """
     check_database(settings.database)
     if _is_folder(settings.artifacts):
@@ -301,9 +322,13 @@ def run_server(settings: ServerSettings, echo: Any = print) -> int:
     echo(f"Tracking server for {settings.database.describe()}; artifacts in {settings.artifacts}")
     echo(f"Users set: export MLFLOW_TRACKING_URI={settings.tracking_uri()}")
     sys.stdout.flush()  # the address before MLflow's own output
-    process = subprocess.Popen(server_command(settings), start_new_session=True)
+    process = subprocess.Popen(
+        server_command(settings),
+        start_new_session=True,
+        env={**SERVER_ENVIRONMENT, **os.environ},
+    )
     previous = {
-        sig: signal.signal(sig, lambda number, _frame: process.send_signal(number))
+        sig: signal.signal(sig, lambda number, _frame: _signal_group(process, number))
         for sig in (signal.SIGINT, signal.SIGTERM)
     }
     try:
@@ -311,4 +336,5 @@ def run_server(settings: ServerSettings, echo: Any = print) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        _signal_group(process, signal.SIGTERM)  # no worker process outlives the server
     return 128 - code if code < 0 else code

@@ -43,6 +43,8 @@ def test_two_demo_pipelines_at_once_on_the_team_server(tmp_path, team_server, te
     for process, stdout, stderr in run_two_pipelines_at_once(tmp_path, team_env):
         assert process.returncode == 0, stdout[-2000:] + stderr[-3000:]
         assert f"tracking: {team_server['url']}" in stdout
+        assert f"MLflow UI: {team_server['url']}" in stdout
+        assert "View run" not in stdout  # MLflow's line per ended run is not shown
     assert not (tmp_path / "mlflow.db").exists()  # nothing went to a local store
 
     url = team_server["url"]
