@@ -8,6 +8,7 @@ Every string that came from data is escaped.
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -196,6 +197,8 @@ class StageEntry:
     report_exists: bool
     key_figures: dict[str, float] = field(default_factory=dict)
     reused: bool = False
+    retried: bool = False
+    """Run again on another Dask worker after the worker running it died."""
 
 
 @dataclass
@@ -221,6 +224,7 @@ def _duration(info: Any) -> float | None:
 def collect_runs(client: Any, reports_dir: Path) -> list[RunEntry]:
     """Every pipeline run in the tracking store, newest first, with its stages."""
     from mlworkbench.cache import TAG_REUSED_FROM
+    from mlworkbench.cluster import TAG_RETRY_OF
     from mlworkbench.tracking import TAG_CONFIG, TAG_KEY_FIGURES, TAG_PIPELINE, TAG_REPORT
 
     experiments = client.search_experiments()
@@ -238,6 +242,8 @@ def collect_runs(client: Any, reports_dir: Path) -> list[RunEntry]:
     for run in parents:
         stages = []
         for child in sorted(by_parent.get(run.info.run_id, []), key=_pipeline_order):
+            if _superseded(child):
+                continue
             tags = child.data.tags
             report = tags.get(TAG_REPORT)
             wanted = [k for k in tags.get(TAG_KEY_FIGURES, "").split(",") if k]
@@ -250,6 +256,7 @@ def collect_runs(client: Any, reports_dir: Path) -> list[RunEntry]:
                     report_exists=bool(report) and (reports_dir / report).is_file(),
                     key_figures={k: metrics[k] for k in wanted if k in metrics},
                     reused=TAG_REUSED_FROM in tags,
+                    retried=TAG_RETRY_OF in tags,
                 )
             )
         entries.append(
@@ -265,6 +272,15 @@ def collect_runs(client: Any, reports_dir: Path) -> list[RunEntry]:
             )
         )
     return sorted(entries, key=lambda e: e.start, reverse=True)
+
+
+def _superseded(child: Any) -> bool:
+    """True for a stage run whose worker died and which a later attempt replaced: the index
+    shows the attempt that counts."""
+    from mlworkbench.cluster import TAG_ATTEMPTS
+
+    attempts = json.loads(child.data.tags.get(TAG_ATTEMPTS, "[]"))
+    return bool(attempts) and attempts[-1][1] != child.info.run_id
 
 
 def _pipeline_order(child: Any) -> tuple[str, int]:

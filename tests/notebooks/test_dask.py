@@ -139,6 +139,8 @@ def test_sweep_on_dask_equals_local_and_survives_a_killed_worker(tmp_path, clust
     assert pages.count("02-train.html") == 2 and pages.count("01-eda.html") == 1
     assert "01-eda-profile.html" in pages
     assert len(list((remote / "reports" / "dask-sweep").glob("sweep-*.html"))) == 1
+    index = (remote / "reports" / "index.html").read_text()
+    assert index.count("run again: the Dask worker running it died") == 1
 
 
 def test_dask_executor_refuses_clearly_before_submitting(tmp_path, cluster):

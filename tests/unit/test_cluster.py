@@ -110,3 +110,22 @@ def test_a_stage_whose_worker_died_is_retried_once_as_a_new_run(tmp_path):
     statuses = {r.info.status for r in client.search_runs([experiment])}
     assert statuses == {"FAILED", "RUNNING"}  # the parent is the runner's to end
     assert mlflow.MlflowClient(sqlite_uri(tmp_path)).get_run(parent).info.status == "RUNNING"
+
+
+def test_the_index_shows_the_attempt_that_counts(tmp_path):
+    from mlworkbench import reports
+
+    client = open_client(sqlite_uri(tmp_path))
+    experiment = client.create_experiment("e")
+    parent = client.create_run(experiment, tags={"mlwb.pipeline": "true"}).info.run_id
+    tags = {"mlflow.parentRunId": parent, "mlwb.pipeline": "stage", "mlwb.stage": "train"}
+    first = client.create_run(experiment, run_name="train", tags=tags).info.run_id
+    cluster._claim_attempt(client, first, "tcp://a:1")
+    retry = cluster._claim_attempt(client, first, "tcp://b:1")
+    client.set_terminated(retry, "FINISHED")
+
+    (entry,) = reports.collect_runs(client, tmp_path)
+    (stage,) = entry.stages
+    assert (stage.name, stage.status, stage.retried) == ("train", "FINISHED", True)
+    page = reports.render_index([entry], sqlite_uri(tmp_path), tmp_path / "index.html", [])
+    assert "run again: the Dask worker running it died" in page.read_text()
