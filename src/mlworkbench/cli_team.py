@@ -96,3 +96,6 @@ def migrate_command(source: str | None, destination: str | None) -> None:
     _quiet_mlflow()
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
     migrate(source or _default_source(), destination, echo=click.echo)
+
+
+COMMANDS = (server_command, migrate_command)
