@@ -1,4 +1,5 @@
-"""The `mlwb` command line: inspect notebook contracts, validate configs, run pipelines.
+"""The `mlwb` command line: inspect notebook contracts, validate configs, run pipelines and
+sweeps (here), production commands (`cli_production`), team server and migration (`cli_team`).
 
 Exit codes: 0 success; 1 a stage failed while running; 2 invalid config, parameters or data
 (found before any kernel starts); 3 a rerun did not reproduce every metric; 130 interrupted
