@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -147,8 +148,18 @@ def dask_cluster(logs: Path, workers: int = 2, threads_per_stage: int = 1) -> It
         yield address, client
     finally:
         if client is not None:
-            client.close()
-        for process in processes:
-            process.terminate()
-        for process in processes:
+            with contextlib.suppress(Exception):  # a scheduler already gone is fine
+                client.close(timeout=10)
+        stop(processes)
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    """Terminate `processes`; kill those still running after 30 s."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
             process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

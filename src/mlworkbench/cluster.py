@@ -183,6 +183,54 @@ def _threads(worker: Any) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, worker.state.nthreads))
 
 
+def _papermill(
+    notebook: Path, output: Path, parameters: dict[str, Any], kernel: Any, first_run: str
+) -> tuple[BaseException | None, bool]:
+    """Execute `notebook` in `kernel`, killing it when the command cancels the stage:
+    (the exception Papermill raised or None, whether the kernel was killed)."""
+    import papermill
+
+    from mlworkbench import kernels
+
+    outcome: dict[str, BaseException] = {}
+
+    def execute() -> None:
+        try:
+            papermill.execute_notebook(
+                str(notebook), str(output), parameters, progress_bar=False, km=kernel
+            )
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=execute, daemon=True)
+    thread.start()
+    cancel, killed = _cancel_event(first_run), False
+    while thread.is_alive():
+        thread.join(1.0)
+        if not killed and cancel.is_set():
+            kernels.kill_kernel(kernel)
+            killed = True
+    return outcome.get("error"), killed
+
+
+def _outcome(result: Execution, error: BaseException | None, output: Path, pages: Path) -> None:
+    """Fill `result` with the status, the failing cell or reason, the notebook and pages."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(error, PapermillExecutionError):
+        result.status = "FAILED"
+        result.cell = {k: getattr(error, k) for k in ("ename", "evalue", "exec_count", "source")}
+    elif error is not None:
+        result.status = "FAILED"
+        result.message = f"{type(error).__name__}: {error}"
+    if output.exists():
+        result.notebook = output.read_bytes()
+    if pages.is_dir():
+        result.pages = {
+            p.relative_to(pages).as_posix(): p.read_bytes() for p in pages.rglob("*") if p.is_file()
+        }
+
+
 def run_stage(
     notebook_name: str,
     notebook_text: str,
@@ -198,9 +246,7 @@ def run_stage(
     relative links between reports stay right) and they travel back with the notebook.
     """
     import mlflow
-    import papermill
     from distributed import get_worker
-    from papermill.exceptions import PapermillExecutionError
 
     from mlworkbench import kernels
 
@@ -210,6 +256,7 @@ def run_stage(
     threads = str(_threads(worker))
     env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "MLWB_THREADS": threads}
     env["OMP_NUM_THREADS"] = threads
+    result = Execution("FINISHED", run_id, worker.address)
     with tempfile.TemporaryDirectory(prefix="mlwb-stage-") as folder:
         notebook = Path(folder) / "notebook" / notebook_name
         notebook.parent.mkdir()
@@ -218,46 +265,14 @@ def run_stage(
         output = Path(folder) / "executed.ipynb"
         parameters = {**parameters, "mlflow_run_id": run_id, "report_dir": str(pages)}
         kernel = kernels.start_kernel(notebook, env)
-        outcome: dict[str, BaseException] = {}
-
-        def execute() -> None:
-            try:
-                papermill.execute_notebook(
-                    str(notebook), str(output), parameters, progress_bar=False, km=kernel
-                )
-            except BaseException as exc:
-                outcome["error"] = exc
-
-        thread = threading.Thread(target=execute, daemon=True)
-        thread.start()
-        cancel, killed = _cancel_event(first_run), False
-        while thread.is_alive():
-            thread.join(1.0)
-            if not killed and cancel.is_set():
-                kernels.kill_kernel(kernel)
-                killed = True
-        kernels.stop_kernel(kernel)
-        result = Execution("FINISHED", run_id, worker.address)
-        error = outcome.get("error")
+        try:
+            error, killed = _papermill(notebook, output, parameters, kernel, first_run)
+        finally:
+            kernels.stop_kernel(kernel)
         if killed:
             result.status = "KILLED"
             tracking.set_terminated(run_id, "KILLED")  # final even if the command is gone
-        elif isinstance(error, PapermillExecutionError):
-            result.status = "FAILED"
-            result.cell = {
-                k: getattr(error, k) for k in ("ename", "evalue", "exec_count", "source")
-            }
-        elif error is not None:
-            result.status = "FAILED"
-            result.message = f"{type(error).__name__}: {error}"
-        if output.exists():
-            result.notebook = output.read_bytes()
-        if pages.is_dir():
-            result.pages = {
-                p.relative_to(pages).as_posix(): p.read_bytes()
-                for p in pages.rglob("*")
-                if p.is_file()
-            }
+        _outcome(result, None if killed else error, output, pages)
     return result
 
 
