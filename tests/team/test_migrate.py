@@ -44,7 +44,15 @@ def personal_store(tmp_path_factory):
     root = tmp_path_factory.mktemp("personal")
     shutil.copytree(NOTEBOOKS, root / "notebooks")
     config = write_config(root, "team_migrate.yaml", CONFIG)
-    result = mlwb("run", str(config), "--project-dir", str(root), "--no-progress")
+    # The store named explicitly: a session fixture of other tests may have set the variable.
+    result = mlwb(
+        "run",
+        str(config),
+        "--project-dir",
+        str(root),
+        "--no-progress",
+        env={"MLFLOW_TRACKING_URI": sqlite_uri(root)},
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     return root
 
