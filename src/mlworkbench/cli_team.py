@@ -58,12 +58,6 @@ def server_command(settings_file: Path | None, **options: object) -> None:
     sys.exit(run_server(settings, echo=click.echo))
 
 
-def _default_source() -> str:
-    from mlworkbench.tracking import DEFAULT_DB, find_project_root
-
-    return f"sqlite:///{(find_project_root() / DEFAULT_DB).resolve()}"
-
-
 @click.command("migrate")
 @click.option(
     "--from",
@@ -89,13 +83,14 @@ def migrate_command(source: str | None, destination: str | None) -> None:
     stopped part way (run again), 2 a store is missing or unreachable.
     """
     from mlworkbench.migrate import migrate
+    from mlworkbench.tracking import default_store
 
     destination = destination or os.environ.get("MLFLOW_TRACKING_URI")
     if not destination:
         raise click.UsageError("give --to URI, or set MLFLOW_TRACKING_URI to the destination.")
     _quiet_mlflow()
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
-    migrate(source or _default_source(), destination, echo=click.echo)
+    migrate(source or default_store(), destination, echo=click.echo)
 
 
 COMMANDS = (server_command, migrate_command)

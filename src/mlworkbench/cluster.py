@@ -22,7 +22,6 @@ import json
 import os
 import tempfile
 import threading
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,27 +70,6 @@ class Execution:
 # --- checks run on every worker -------------------------------------------------------------
 
 
-def tracking_problem(uri: str) -> str:
-    """Why this machine cannot use the tracking store at `uri` ("" when it can). Never creates
-    a store: a missing SQLite file is reported, not made."""
-    if uri.startswith("sqlite:///"):
-        path = Path(uri.removeprefix("sqlite:///"))
-        return "" if path.is_file() else f"tracking store {path} does not exist here"
-    if uri.startswith(("http://", "https://")):
-        try:
-            with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=5) as answer:
-                return "" if answer.status == 200 else f"{uri} answered HTTP {answer.status}"
-        except OSError as exc:
-            return f"tracking server {uri} not reachable: {getattr(exc, 'reason', exc)}"
-    try:
-        import mlflow
-
-        mlflow.MlflowClient(uri).search_experiments(max_results=1)
-    except Exception as exc:
-        return f"tracking store {uri} not usable: {type(exc).__name__}: {exc}"
-    return ""
-
-
 def worker_facts(uri: str, files: list[str]) -> dict[str, Any]:
     """What a worker has: run on every worker by `DaskExecutor.check`."""
     from mlworkbench import __version__, cache, tracking
@@ -101,7 +79,7 @@ def worker_facts(uri: str, files: list[str]) -> dict[str, Any]:
         "code": cache.code_digest(),
         "packages": tracking.package_versions(),
         "missing": [f for f in files if not Path(f).is_file()],
-        "tracking": tracking_problem(uri),
+        "tracking": tracking.store_problem(uri),
     }
 
 
@@ -320,7 +298,7 @@ class DaskExecutor:
                 f"The Dask scheduler at {self.scheduler} has no workers. Start them with "
                 f"`dask worker {self.scheduler}` on machines with the project installed."
             )
-        if client_problem := tracking_problem(uri):
+        if client_problem := tracking.store_problem(uri):
             raise ClusterError(f"This client cannot use the tracking store: {client_problem}")
         expected = {
             "version": __version__,

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import re
 import tempfile
-import urllib.request
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,8 +28,6 @@ from mlworkbench.exceptions import MlwbError
 
 TAG_FROM = "mlwb.migrated_from"
 TAG_DONE = "mlwb.migrated_at"
-HEALTH_TIMEOUT = 5
-"""Seconds the destination (or a source server) has to answer /health."""
 SKIPPED_MODEL_TAGS = ("mlflow.modelVersions",)
 """Logged-model tags the destination's registry writes itself."""
 ID_PATTERN = re.compile(r"m-[0-9a-f]{32}|[0-9a-f]{32}")
@@ -82,27 +79,13 @@ def pages(fetch: Callable[[str | None], Any]) -> Iterator[Any]:
             return
 
 
-def _health(uri: str, what: str) -> None:
-    url = uri.rstrip("/") + "/health"
-    try:
-        with urllib.request.urlopen(url, timeout=HEALTH_TIMEOUT) as response:
-            if response.status == 200:
-                return
-            reason = f"HTTP {response.status}"
-    except OSError as exc:
-        reason = str(getattr(exc, "reason", exc))
-    raise MigrationError(f"the {what} {uri} is not reachable ({url}: {reason}).")
-
-
 def check_store(uri: str, what: str) -> None:
-    """Refuse a SQLite file that does not exist (MLflow would create it) and a server that
-    does not answer, before MLflow starts retrying for minutes."""
-    if uri.startswith("sqlite:///"):
-        path = Path(uri.removeprefix("sqlite:///").split("?")[0])
-        if not path.is_file():
-            raise MigrationError(f"the {what} {uri} does not exist: no file {path}.")
-    elif uri.startswith(("http://", "https://")):
-        _health(uri, what)
+    """Refuse a store that is missing or does not answer (`tracking.store_problem`), before
+    anything is copied."""
+    from mlworkbench.tracking import store_problem
+
+    if problem := store_problem(uri):
+        raise MigrationError(f"the {what}: {problem}.")
 
 
 class Migration:

@@ -250,10 +250,10 @@ def check_database(database: DatabaseSettings, timeout: int = CONNECT_TIMEOUT) -
             connect_timeout=timeout,
         )
     except psycopg2.Error as exc:
-        reason = " ".join(str(exc).split())
+        reason = " ".join(str(exc).split()).rstrip(".")
         raise TeamServerError(
             scrub(
-                f"cannot connect to the PostgreSQL database ({database.describe()}): {reason}. "
+                f"cannot connect to the PostgreSQL database ({database.describe()}): {reason} "
                 "The password is read from PGPASSWORD or ~/.pgpass."
             )
         ) from exc

@@ -70,6 +70,11 @@ def tracking_uri(project_root: str | Path | None = None) -> str:
     """`MLFLOW_TRACKING_URI` when set, else the SQLite file in the project root."""
     if os.environ.get("MLFLOW_TRACKING_URI"):
         return os.environ["MLFLOW_TRACKING_URI"]
+    return default_store(project_root)
+
+
+def default_store(project_root: str | Path | None = None) -> str:
+    """The project's own SQLite store, whatever `MLFLOW_TRACKING_URI` says."""
     root = Path(project_root) if project_root else find_project_root()
     return f"sqlite:///{(root / DEFAULT_DB).resolve()}"
 
@@ -78,6 +83,30 @@ def safe_name(text: str, fill: str = "_") -> str:
     """`text` with every character but letters, digits and `-_.` replaced by `fill`, for
     file and folder names."""
     return "".join(ch if ch.isalnum() or ch in "-_." else fill for ch in text)
+
+
+def store_problem(uri: str) -> str:
+    """Why this machine cannot use the tracking store at `uri` ("" when it can), found in
+    seconds: a SQLite file must exist (MLflow would create it), a server must answer `/health`
+    within 5 s (MLflow's client retries for minutes), any other store must answer a search."""
+    if uri.startswith("sqlite:///"):
+        path = Path(uri.removeprefix("sqlite:///").split("?")[0])
+        return "" if path.is_file() else f"tracking store {path} does not exist here"
+    if uri.startswith(("http://", "https://")):
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=5) as answer:
+                return "" if answer.status == 200 else f"{uri} answered HTTP {answer.status}"
+        except OSError as exc:
+            return f"tracking server {uri} not reachable: {getattr(exc, 'reason', exc)}"
+    try:
+        import mlflow
+
+        mlflow.MlflowClient(uri).search_experiments(max_results=1)
+    except Exception as exc:
+        return f"tracking store {uri} not usable: {type(exc).__name__}: {exc}"
+    return ""
 
 
 def default_artifact_location(uri: str, experiment: str) -> str | None:

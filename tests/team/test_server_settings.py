@@ -3,10 +3,9 @@ cannot be reached or refuses the password fails clearly and never shows the pass
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from helpers import mlwb
+from servers import free_port
 
 from mlworkbench.exceptions import ConfigError
 from mlworkbench.teamserver import load_settings
@@ -74,9 +73,7 @@ def test_a_password_in_the_settings_file_is_refused(tmp_path):
 
 
 def test_an_unreachable_database_fails_clearly_without_the_password(tmp_path):
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     result = mlwb(
         "server",
         "--db-port",

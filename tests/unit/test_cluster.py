@@ -10,7 +10,7 @@ from helpers import sqlite_uri
 
 from mlworkbench import cluster
 from mlworkbench.exceptions import ClusterError
-from mlworkbench.tracking import open_client
+from mlworkbench.tracking import open_client, store_problem
 
 EXPECTED = {"version": "0.1.0", "code": "abc", "packages": {"mlflow": "3.17.2", "shap": "0.51.0"}}
 
@@ -52,14 +52,14 @@ def test_a_worker_without_the_project_is_told_to_install_it():
 
 def test_tracking_problem_never_creates_a_store(tmp_path):
     db = tmp_path / "mlflow.db"
-    assert cluster.tracking_problem(f"sqlite:///{db}") == f"tracking store {db} does not exist here"
+    assert store_problem(f"sqlite:///{db}") == f"tracking store {db} does not exist here"
     assert not db.exists()
     open_client(sqlite_uri(tmp_path))
-    assert cluster.tracking_problem(sqlite_uri(tmp_path)) == ""
+    assert store_problem(sqlite_uri(tmp_path)) == ""
 
 
 def test_tracking_problem_for_a_server_that_does_not_answer():
-    problem = cluster.tracking_problem("http://127.0.0.1:9")
+    problem = store_problem("http://127.0.0.1:9")
     assert problem.startswith("tracking server http://127.0.0.1:9 not reachable:")
 
 
