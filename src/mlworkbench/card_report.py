@@ -82,11 +82,17 @@ def checklist_html(items: list[Item]) -> str:
             )
             text = "report" if item.evidence.href.split("#")[0].endswith(".html") else "above"
             link = reports.link(item.evidence.href, text) if item.evidence.href else ""
+            waiver = (
+                f"<br><strong>Waived</strong> ({reports.escape(item.id)}): "
+                f"{reports.escape(item.waiver)}"
+                if item.waiver
+                else ""
+            )
             cells = [
                 reports.escape(theme) if i == 0 else "",
                 reports.escape(item.check),
                 badge,
-                reports.escape(item.detail),
+                reports.escape(item.detail) + waiver,
                 f"<code>{reports.escape(item.evidence.uri)}</code> {link}",
             ]
             rows.append("<tr>" + "".join(f'<td style="{LEFT}">{c}</td>' for c in cells) + "</tr>")

@@ -47,6 +47,7 @@ RUNNER_PARAMETERS = {
     "experiment",
     "config_file",
     "governance",
+    "column_screening",
     *(f"{stage}_run_id" for stage in ("eda", "train", "explain")),
 } | set(data_module.DataSpec("", "").as_parameters())
 """Parameters the runner sets itself; a stage section may not set them."""
@@ -307,6 +308,8 @@ def load_config(
             )
         except DataError as exc:
             raise type(exc)(f"{where}: data: {exc}") from exc
+        if "train" in raw["stages"]:
+            check_screening(frame, spec.target, raw["stages"]["train"] or {}, where)
     return PipelineConfig(
         path=path,
         experiment=raw["experiment"],
@@ -317,6 +320,23 @@ def load_config(
         data_shape=frame.shape if frame is not None else (0, 0),
         frame=frame,
     )
+
+
+def check_screening(frame: Any, target: str, train: dict[str, Any], where: str) -> None:
+    """Refuse, before any kernel starts, a train stage whose column screening names unknown
+    columns or leaves no feature to train on."""
+    from mlworkbench.screening import screen_with
+
+    try:
+        screened = screen_with(frame, target, train)
+    except DataError as exc:
+        raise type(exc)(f"{where}: stage 'train': {exc}") from exc
+    if not screened.used():
+        reasons = "; ".join(f"{d.column}: {d.reason}" for d in screened.dropped())
+        raise DataError(
+            f"{where}: stage 'train': no feature column is left after screening ({reasons}). "
+            "Name the columns to use in keep_columns."
+        )
 
 
 def describe_contract(notebook: str | Path) -> list[dict[str, str]]:

@@ -90,7 +90,11 @@ def _one_hot_view(rows: pd.DataFrame, features: Sequence[str], top: int = 15) ->
         if is_numeric(rows[feature]):
             continue
         text = rows[feature].astype(str).where(rows[feature].notna(), "(missing)")
-        kept = [str(c) for c in text.value_counts().index[:top]]
+        counts = text.value_counts()
+        if len(counts) > top:  # pdpbox needs exactly one indicator per row
+            text = text.where(text.isin(counts.index[: top - 1]), "(other)")
+            counts = text.value_counts()
+        kept = [str(c) for c in counts.index]
         names = _indicator_names(feature, kept, set(frame.columns))
         for category, name in zip(kept, names, strict=True):
             frame[name] = (text == category).astype(int)
@@ -153,7 +157,7 @@ def pdp_ice(
             _slant_tick_labels(figure)
         return DependencePlot((feature,), _detached(figure), "pdpbox")
     except Exception as exc:  # pdpbox cannot handle every column; say so and fall back
-        return _sklearn_plot(pipeline, rows, [feature], kind, classes, grid_points, ice_lines, exc)
+        return _fallback(pipeline, rows, [feature], kind, classes, grid_points, ice_lines, exc)
 
 
 def interaction_plot(
@@ -189,7 +193,35 @@ def interaction_plot(
             )
         return DependencePlot(pair, _detached(figure), "pdpbox")
     except Exception as exc:
-        return _sklearn_plot(pipeline, rows, [pair], kind, classes, grid_points, 0, exc)
+        return _fallback(pipeline, rows, [pair], kind, classes, grid_points, 0, exc)
+
+
+def _fallback(
+    pipeline: Any,
+    rows: pd.DataFrame,
+    features: list[Any],
+    kind: str,
+    classes: Sequence[Any] | None,
+    grid_points: int,
+    ice_lines: int,
+    error: Exception,
+) -> DependencePlot:
+    """scikit-learn's plot where pdpbox failed; an empty panel that says why where both did."""
+    try:
+        return _sklearn_plot(pipeline, rows, features, kind, classes, grid_points, ice_lines, error)
+    except Exception as second:  # a report with a note beats a failed stage
+        import matplotlib.pyplot as plt
+
+        wanted = features[0] if isinstance(features[0], tuple) else (features[0],)
+        figure, ax = plt.subplots(figsize=(6, 1.2))
+        ax.axis("off")
+        note = (
+            f"Neither pdpbox ({type(error).__name__}) nor scikit-learn "
+            f"({type(second).__name__}: {str(second)[:160]}) could draw the partial dependence "
+            f"of {' x '.join(wanted)}."
+        )
+        ax.text(0, 0.5, f"No partial dependence plot for {' x '.join(wanted)}.", va="center")
+        return DependencePlot(tuple(wanted), _detached(figure), "none", note)
 
 
 def _sklearn_plot(
@@ -210,15 +242,18 @@ def _sklearn_plot(
     figure, axes = plt.subplots(1, len(targets), figsize=(5 * len(targets), 4), squeeze=False)
     categorical = [f for f in wanted if not is_numeric(rows[f])]
     rows = rows.astype({f: float for f in wanted if f not in categorical})  # sklearn: no ints
+    rows = rows.assign(  # sklearn sorts the categories: no missing values among the text
+        **{f: rows[f].astype(str).where(rows[f].notna(), "(missing)") for f in categorical}
+    )
     for ax, target in zip(axes[0], targets, strict=True):
         PartialDependenceDisplay.from_estimator(
             pipeline,
             rows,
             features,
-            kind="both" if ice_lines and len(wanted) == 1 else "average",
-            centered=bool(ice_lines),
+            kind="both" if ice_lines and len(wanted) == 1 and not categorical else "average",
+            centered=bool(ice_lines) and not categorical,
             subsample=min(ice_lines, len(rows)) if ice_lines else None,
-            grid_resolution=grid_points,
+            grid_resolution=max([grid_points, *(rows[f].nunique() + 1 for f in categorical)]),
             categorical_features=categorical or None,
             target=target,
             ax=ax,

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlworkbench import cohorts, dependence, fairness, shapley
+from mlworkbench import cohorts, dependence, fairness, proxies, screening, shapley
 from mlworkbench.exceptions import DataError, MlwbError
 from mlworkbench.tracking import artifact_dict
 from mlworkbench.trainer import TEST_ROWS_ARTIFACT
@@ -45,6 +45,7 @@ class ExplainSettings:
         default_factory=lambda: dict(fairness.DEFAULT_THRESHOLDS)
     )
     cohort_bins: int = 5
+    proxy_threshold: float = proxies.THRESHOLD
     seed: int = 42
 
 
@@ -195,6 +196,7 @@ class Analysis:
     disparities: pd.DataFrame
     cohorts: pd.DataFrame
     sampling: list[str]
+    proxies: pd.DataFrame
 
 
 def predictions(subject: Subject) -> tuple[np.ndarray, np.ndarray]:
@@ -268,10 +270,8 @@ def local_title(analysis: Analysis, position: int) -> str:
     return title
 
 
-def _score_function(subject: Subject) -> Any:
-    if subject.kind == "regression":
-        return subject.pipeline.predict
-    return subject.pipeline.predict_proba
+def _score_function(pipeline: Any, kind: str) -> Any:
+    return pipeline.predict if kind == "regression" else pipeline.predict_proba
 
 
 def analyse(subject: Subject, sensitive_features: list[str], settings: ExplainSettings) -> Analysis:
@@ -291,10 +291,11 @@ def analyse(subject: Subject, sensitive_features: list[str], settings: ExplainSe
         outputs,
     )
     top = list(attributions.importance().index[: settings.top_features])
-    pdp_rows = sample(subject.rows, settings.pdp_rows, settings.seed + 2)
+    model, view = screening.model_view(subject.pipeline, subject.rows)
+    pdp_rows = sample(view, settings.pdp_rows, settings.seed + 2)
     plots = [
         dependence.pdp_ice(
-            subject.pipeline,
+            model,
             pdp_rows,
             feature,
             subject.kind,
@@ -307,10 +308,10 @@ def analyse(subject: Subject, sensitive_features: list[str], settings: ExplainSe
     interactions, interaction = pd.DataFrame(), None
     if len(top) >= 2:
         pair, interactions = dependence.strongest_pair(
-            _score_function(subject), sample(pdp_rows, 200, settings.seed), top
+            _score_function(model, subject.kind), sample(pdp_rows, 200, settings.seed), top
         )
         interaction = dependence.interaction_plot(
-            subject.pipeline, pdp_rows, pair, subject.kind, subject.classes, settings.grid_points
+            model, pdp_rows, pair, subject.kind, subject.classes, settings.grid_points
         )
     present = [f for f in sensitive_features if f in subject.rows.columns]
     groups = fairness.sensitive_groups(subject.rows, present, settings.continuous_bins)
@@ -322,8 +323,9 @@ def analyse(subject: Subject, sensitive_features: list[str], settings: ExplainSe
         for name in groups.columns
     }
     gates = fairness.evaluate_gates(tables, subject.kind, settings.fairness_thresholds)
+    sensitive = subject.rows[[f for f in present if f not in view.columns]]
     cohort_table = cohorts.error_cohorts(
-        subject.rows,
+        pd.concat([view, sensitive], axis=1),
         subject.y,
         predicted,
         subject.kind,
@@ -366,6 +368,7 @@ def analyse(subject: Subject, sensitive_features: list[str], settings: ExplainSe
         fairness.disparities(tables, subject.kind),
         cohort_table,
         sampling,
+        proxies.proxy_table(view, subject.rows[present], settings.proxy_threshold),
     )
 
 

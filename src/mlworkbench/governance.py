@@ -47,13 +47,14 @@ def check_section(section: Any, where: str) -> list[str]:
         return []
     if not isinstance(section, dict):
         return [f"{where}: 'governance' must be a mapping of answers."]
-    allowed = [*QUESTIONS, "risk_assessment"]
+    allowed = [*QUESTIONS, "risk_assessment", "waivers"]
     problems = unknown_keys(section, allowed, "governance", where)
     risk = section.get("risk_assessment", {})
     if not isinstance(risk, dict):
         problems.append(f"{where}: 'governance.risk_assessment' must be a mapping of answers.")
         risk = {}
     problems += unknown_keys(risk, list(RISK_QUESTIONS), "governance.risk_assessment", where)
+    problems += check_waivers(section.get("waivers"), where)
     answers = {**{k: v for k, v in section.items() if k in QUESTIONS}, **risk}
     problems += [
         f"{where}: 'governance' answer '{k}' must be text, got {type(v).__name__}."
@@ -85,104 +86,133 @@ class Evidence:
 
 @dataclass
 class Item:
-    """One checklist item."""
+    """One checklist item. `id` names it in `governance.waivers`; `waiver` holds the written
+    reason a FAIL item does not block promotion (empty when it is not waived)."""
 
     theme: str
     check: str
     status: str
     detail: str
     evidence: Evidence
+    id: str = ""
+    waiver: str = ""
+
+    @property
+    def blocks(self) -> bool:
+        """A FAIL item blocks promotion unless it is waived."""
+        return self.status == "FAIL" and not self.waiver
 
 
 def human_item(
-    theme: str, check: str, section: Mapping[str, Any], keys: list[str], evidence: Evidence
+    item_id: str,
+    theme: str,
+    check: str,
+    section: Mapping[str, Any],
+    keys: list[str],
+    evidence: Evidence,
 ) -> Item:
     """An item answered by people: MISSING unless every answer in `keys` is given."""
     missing = [k for k in keys if not answer(section, k)]
     if missing:
-        return Item(theme, check, "MISSING", f"not answered: {', '.join(missing)}", evidence)
+        return Item(
+            theme, check, "MISSING", f"not answered: {', '.join(missing)}", evidence, item_id
+        )
     text = " / ".join(answer(section, k) for k in keys)
-    return Item(theme, check, "PASS", text, evidence)
+    return Item(theme, check, "PASS", text, evidence, item_id)
+
+
+HUMAN_ITEMS: tuple[tuple[str, str, str, list[str]], ...] = (
+    ("intended_use", "transparency", "Intended use and users are documented",
+     ["intended_use", "intended_users"]),
+    ("out_of_scope_uses", "transparency", "Out-of-scope uses are documented",
+     ["out_of_scope_uses"]),
+    ("affected_people", "transparency", "People affected by decisions are named",
+     ["affected_people"]),
+    ("data_protection", "privacy", "Data protection and retention are described",
+     ["data_protection"]),
+    ("owner", "accountability", "An owner and a contact are named", ["owner", "contact"]),
+    ("risk_assessed", "accountability", "The worst case and possible misuse are assessed",
+     ["worst_case", "misuse"]),
+    ("legal_and_ethical", "accountability", "Legal and ethical questions are answered",
+     ["legal_and_ethical"]),
+    ("human_oversight", "accountability", "Human oversight of decisions is described",
+     ["human_oversight"]),
+    ("risk_category", "accountability", "An EU AI Act risk category is assigned",
+     ["eu_ai_act_risk_category"]),
+)  # fmt: skip
+"""The items only people can answer: id, theme, check and the answers it needs."""
 
 
 def human_items(section: Mapping[str, Any], evidence: Evidence) -> list[Item]:
     """The checklist items that only people can answer, from the config's section."""
     items = [
-        human_item(
-            "transparency",
-            "Intended use and users are documented",
-            section,
-            ["intended_use", "intended_users"],
-            evidence,
-        ),
-        human_item(
-            "transparency",
-            "Out-of-scope uses are documented",
-            section,
-            ["out_of_scope_uses"],
-            evidence,
-        ),
-        human_item(
-            "transparency",
-            "People affected by decisions are named",
-            section,
-            ["affected_people"],
-            evidence,
-        ),
-        human_item(
-            "privacy",
-            "Data protection and retention are described",
-            section,
-            ["data_protection"],
-            evidence,
-        ),
-        human_item(
-            "accountability",
-            "An owner and a contact are named",
-            section,
-            ["owner", "contact"],
-            evidence,
-        ),
-        human_item(
-            "accountability",
-            "The worst case and possible misuse are assessed",
-            section,
-            ["worst_case", "misuse"],
-            evidence,
-        ),
-        human_item(
-            "accountability",
-            "Legal and ethical questions are answered",
-            section,
-            ["legal_and_ethical"],
-            evidence,
-        ),
-        human_item(
-            "accountability",
-            "Human oversight of decisions is described",
-            section,
-            ["human_oversight"],
-            evidence,
-        ),
+        human_item(item_id, theme, check, section, keys, evidence)
+        for item_id, theme, check, keys in HUMAN_ITEMS
     ]
-    category = human_item(
-        "accountability",
-        "An EU AI Act risk category is assigned",
-        section,
-        ["eu_ai_act_risk_category"],
-        evidence,
-    )
     if answer(section, "eu_ai_act_risk_category") == "unacceptable":
-        category.status = "FAIL"
-        category.detail = "unacceptable: such systems are prohibited"
-    return [*items, category]
+        items[-1].status = "FAIL"
+        items[-1].detail = "unacceptable: such systems are prohibited"
+    return items
 
 
-def run_item(theme: str, check: str, status: str, detail: str, evidence: Evidence | None) -> Item:
+def run_item(
+    item_id: str, theme: str, check: str, status: str, detail: str, evidence: Evidence | None
+) -> Item:
     """An item judged from a run's evidence; MISSING when the run does not exist."""
     if evidence is None:
-        return Item(theme, check, "MISSING", detail or "no run to judge from", Evidence(""))
-    return Item(theme, check, status, detail, evidence)
+        return Item(
+            theme, check, "MISSING", detail or "no run to judge from", Evidence(""), item_id
+        )
+    return Item(theme, check, status, detail, evidence, item_id)
+
+
+RUN_ITEM_IDS = (
+    "fairness_gates",
+    "sensitive_features_unused",
+    "beats_baseline",
+    "quality_thresholds",
+    "data_checked",
+    "no_leakage",
+    "reproducible",
+    "explained",
+    "no_personal_data",
+)
+"""Ids of the items judged from the runs' evidence (see `card.run_checklist`)."""
+
+
+def item_ids() -> list[str]:
+    """Every checklist item id, the keys `governance.waivers` may use."""
+    return [*RUN_ITEM_IDS, *(item[0] for item in HUMAN_ITEMS)]
+
+
+def apply_waivers(items: list[Item], waivers: Mapping[str, str]) -> list[Item]:
+    """Attach each written waiver to its FAIL item (a waiver of a passing item is kept
+    with it, for the record, but changes nothing)."""
+    for item in items:
+        reason = waivers.get(item.id)
+        if isinstance(reason, str) and reason.strip():
+            item.waiver = reason.strip()
+    return items
+
+
+def check_waivers(waivers: Any, where: str) -> list[str]:
+    """Problems with `governance.waivers`: not a mapping, unknown item ids, empty reasons."""
+    if waivers is None:
+        return []
+    if not isinstance(waivers, dict):
+        return [f"{where}: 'governance.waivers' must map checklist item ids to reasons."]
+    problems = [
+        f"{where}: 'governance.waivers' names unknown checklist item '{key}'. "
+        f"Items: {', '.join(item_ids())}."
+        for key in waivers
+        if key not in item_ids()
+    ]
+    problems += [
+        f"{where}: the waiver of '{key}' needs a written reason, got {value!r}."
+        for key, value in waivers.items()
+        if key in item_ids() and (not isinstance(value, str) or not value.strip())
+    ]
+    return problems
 
 
 def by_theme(items: list[Item]) -> dict[str, list[Item]]:

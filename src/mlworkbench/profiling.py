@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-ID_NAME = re.compile(r"(^|[_\s-])(id|uuid|guid|key|code)$|^id[_\s-]|number$", re.I)
+from mlworkbench.screening import ColumnScreen, Screening, screen_columns
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,8 @@ class QualityThresholds:
     """When a column is flagged; the defaults suit tabular business data."""
 
     high_cardinality: int = 50
-    identifier_unique_share: float = 0.95
-    leakage_association: float = 0.95
+    leakage_association: float = 0.9
+    leakage_check: float = 0.7
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def target_association(feature: pd.Series, target: pd.Series) -> float:
     Numeric feature and numeric target: absolute Spearman correlation. Otherwise the
     bias-corrected Cramér's V after binning numeric values into deciles.
     """
-    both = pd.DataFrame({"f": feature, "t": target}).dropna()
+    both = pd.DataFrame({"f": feature, "t": target}).replace([np.inf, -np.inf], np.nan).dropna()
     if len(both) < 3 or both["f"].nunique() < 2:
         return 0.0
     numeric = pd.api.types.is_numeric_dtype
@@ -102,27 +102,36 @@ def target_association(feature: pd.Series, target: pd.Series) -> float:
 
 
 def quality_table(
-    frame: pd.DataFrame, target: str, thresholds: QualityThresholds | None = None
+    frame: pd.DataFrame,
+    target: str,
+    thresholds: QualityThresholds | None = None,
+    screened: Screening | None = None,
 ) -> pd.DataFrame:
-    """One row per column: type, missing share, distinct values and the flags raised."""
+    """One row per column: type, missing share, distinct values, association with the target
+    and the flags raised.
+
+    Identifier-like and high-cardinality flags follow the column screening (`screened`, by
+    default the train stage's defaults with `high_cardinality` as `max_categories`), and the
+    association is measured on the values as training reads them (numbers written as text
+    parsed, dates as decimal years), so the EDA and training agree on every column.
+    """
     limits = thresholds or QualityThresholds()
+    screened = screened or screen_columns(frame, target, limits.high_cardinality)
+    decisions = {d.column: d for d in screened.decisions}
+    seen = ColumnScreen(screened).transform(frame)
     rows = []
     for name in frame.columns:
         column = frame[name]
+        decision = decisions.get(str(name))
         distinct = int(column.nunique(dropna=True))
-        unique_share = distinct / max(int(column.notna().sum()), 1)
-        is_text = not pd.api.types.is_numeric_dtype(column)
-        is_float = pd.api.types.is_float_dtype(column)
         identifier = (
-            name != target
-            and len(frame) >= 20
-            and (
-                (unique_share >= limits.identifier_unique_share and not is_float)
-                or (bool(ID_NAME.search(str(name))) and unique_share >= 0.5)
-            )
+            decision is not None
+            and decision.action == "drop"
+            and (decision.reason.startswith(("identifier-like", "free text")))
         )
+        values = seen[str(name)] if str(name) in seen.columns else column
         association = (
-            target_association(column, frame[target])
+            target_association(values, frame[target])
             if name != target and not identifier
             else float("nan")
         )
@@ -131,10 +140,12 @@ def quality_table(
             flags.append("constant")
         if identifier:
             flags.append("likely identifier")
-        elif is_text and distinct > limits.high_cardinality:
+        elif decision is not None and decision.action == "cap":
             flags.append("high cardinality")
         if association >= limits.leakage_association:
-            flags.append("possible leakage")
+            flags.append("probable leak")
+        elif association >= limits.leakage_check:
+            flags.append("check: possible leak")
         rows.append(
             {
                 "column": str(name),
@@ -154,8 +165,12 @@ def quality_findings(table: pd.DataFrame, duplicate_rows: int, n_rows: int) -> l
     findings = []
     for flag, sentence in (
         (
-            "possible leakage",
-            "nearly determine the target (possible leakage, check before training)",
+            "probable leak",
+            "nearly determine the target on their own: probable leaks (see below)",
+        ),
+        (
+            "check: possible leak",
+            "are strongly associated with the target: check when they are recorded",
         ),
         ("likely identifier", "look like identifiers (unique per row; not useful as features)"),
         ("constant", "hold a single value (carry no information)"),
@@ -176,7 +191,17 @@ def quality_findings(table: pd.DataFrame, duplicate_rows: int, n_rows: int) -> l
             f"{duplicate_rows:,} rows ({duplicate_rows / n_rows:.1%}) are exact duplicates of "
             "another row."
         )
+    if table["flags"].str.contains("leak", regex=False).any():
+        findings.append(LEAK_WHY)
     return findings
+
+
+LEAK_WHY = (
+    "Why a leak matters: a column that carries the outcome itself, usually because it is "
+    "recorded after the outcome is known, makes a model look excellent on historical rows and "
+    "useless in production, where its value is not known when the prediction is made. Drop it "
+    "(drop_columns) unless it is known at prediction time."
+)
 
 
 def target_distribution(frame: pd.DataFrame, target: str, task: str) -> pd.DataFrame:
@@ -307,6 +332,11 @@ class EdaResult:
     n_rows: int
     n_columns: int
 
+    def probable_leaks(self) -> list[str]:
+        """Columns flagged as probable leaks (the card checks none of them is a feature)."""
+        flagged = self.quality["flags"].str.contains("probable leak", regex=False)
+        return self.quality.loc[flagged, "column"].tolist()
+
     def key_figures(self) -> dict[str, float]:
         """The figures logged as metrics and shown in the report index."""
         return {
@@ -333,9 +363,11 @@ def analyse(
     task: str,
     source: str,
     thresholds: QualityThresholds | None = None,
+    screened: Screening | None = None,
 ) -> EdaResult:
-    """Run every data-quality check and build the plain-language summary."""
-    quality = quality_table(frame, target, thresholds)
+    """Run every data-quality check and build the plain-language summary (`screened`: the
+    column screening training will apply, see `quality_table`)."""
+    quality = quality_table(frame, target, thresholds, screened)
     duplicates = int(frame.duplicated().sum())
     findings = quality_findings(quality, duplicates, len(frame))
     missing_share = float(frame.isna().to_numpy().mean())

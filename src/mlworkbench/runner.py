@@ -69,11 +69,26 @@ def stage_parameters(config: PipelineConfig, stage: Stage, runner_values: dict[s
     notebook need not declare every setting; config values were validated against the contract.
     """
     declared = read_contract(stage.notebook)
-    injected = {**config.data.as_parameters(), **runner_values}
+    injected = {
+        **config.data.as_parameters(),
+        "column_screening": screening_settings(config),
+        **runner_values,
+    }
     return {
         **{k: v for k, v in injected.items() if k in declared},
         **config.stages.get(stage.name, {}),
     }
+
+
+SCREENING_KEYS = ("drop_columns", "keep_columns", "max_categories")
+"""Train-stage settings that decide the column screening, which the EDA report shows."""
+
+
+def screening_settings(config: PipelineConfig) -> dict[str, Any]:
+    """The train stage's screening settings, for notebooks that declare `column_screening`
+    (the EDA shows what training will do with each column)."""
+    train = config.stages.get("train") or {}
+    return {key: train[key] for key in SCREENING_KEYS if key in train}
 
 
 def relative_label(path: Path, root: Path) -> str:

@@ -155,7 +155,8 @@ def compute(
 
     Args:
         pipeline: the fitted scikit-learn Pipeline (steps `preprocess` and `model`).
-        rows: raw rows to explain.
+        rows: raw rows to explain; the attributions hold them as the model sees them (after
+            the pipeline's column screening).
         kind: `binary`, `multiclass` or `regression`.
         classes: the class labels (classification).
         background: raw rows standing for "typical" data (linear and permutation explainers);
@@ -163,6 +164,11 @@ def compute(
     """
     import shap
 
+    from mlworkbench.screening import model_view
+
+    if background is not None:
+        background = model_view(pipeline, background)[1]
+    pipeline, rows = model_view(pipeline, rows)
     preprocess, model = pipeline[:-1], pipeline[-1]
     features = [str(c) for c in preprocess[-1].feature_names_in_]
     encoded = np.asarray(preprocess.transform(rows), dtype=float)

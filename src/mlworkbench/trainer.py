@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlworkbench import evaluation, training
+from mlworkbench import evaluation, leakage, screening, training
 
 TEST_ROWS_ARTIFACT = "split/test_rows.json"
 """Artifact of a training run naming its test rows, so later stages explain exactly those."""
@@ -24,6 +24,8 @@ class TrainSettings:
     model: str = "xgboost"
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     drop_columns: list[str] = field(default_factory=list)
+    keep_columns: list[str] = field(default_factory=list)
+    max_categories: int = 50
     split: str = "stratified"
     test_size: float = 0.25
     group_column: str = ""
@@ -33,6 +35,13 @@ class TrainSettings:
     threshold: float = 0.5
     cost_ratio: float = 1.0
     seed: int = 42
+    leakage_auc: float = leakage.LIMITS["roc_auc"]
+    leakage_r2: float = leakage.LIMITS["r2"]
+    too_good: float = leakage.TOO_GOOD
+
+    def leakage_settings(self) -> leakage.LeakageSettings:
+        """The limits of the leakage guard."""
+        return leakage.LeakageSettings(self.leakage_auc, self.leakage_r2, self.too_good)
 
 
 @dataclass
@@ -46,20 +55,34 @@ class TrainingOutcome:
     scores: np.ndarray
     evaluation: evaluation.Evaluation
     cross_validation: pd.DataFrame | None
+    screening: screening.Screening
+    single_feature: pd.DataFrame
+    leakage_settings: leakage.LeakageSettings = field(default_factory=leakage.LeakageSettings)
+
+    def too_good(self) -> dict[str, float]:
+        """Test metrics so high that they are too good to be true."""
+        return leakage.too_good(
+            self.evaluation.metrics, self.leakage_settings.too_good, self.evaluation.baseline
+        )
+
+    def leakage_record(self) -> dict[str, Any]:
+        """The leakage check's findings (`leakage/check.json`, read by the card)."""
+        return leakage.record(self.single_feature, self.too_good(), self.leakage_settings)
+
+    def leakage_warning(self) -> list[str]:
+        """The "too good to be true" / suspected-leak warning; empty when none applies."""
+        return leakage.warning_sentences(self.single_feature, self.too_good())
 
 
 def train_and_evaluate(
     frame: pd.DataFrame, target: str, task: str, settings: TrainSettings
 ) -> TrainingOutcome:
     """Everything the train stage computes, checked before any fitting starts."""
+    screened = screening.screen_columns(
+        frame, target, settings.max_categories, settings.drop_columns, settings.keep_columns
+    )
     pipeline = training.make_pipeline(
-        frame,
-        target,
-        settings.model,
-        task,
-        settings.hyperparameters,
-        settings.seed,
-        settings.drop_columns,
+        screened, settings.model, task, settings.hyperparameters, settings.seed
     )
     if settings.threshold_rule not in evaluation.THRESHOLDS:
         raise training.ModelConfigError(
@@ -105,7 +128,17 @@ def train_and_evaluate(
         if settings.cv_folds > 1
         else None
     )
-    return TrainingOutcome(trained, parts, kind, y_test, scores, result, folds)
+    view = screened_rows(trained.pipeline, parts.train.drop(columns=[target]))
+    limits = settings.leakage_settings()
+    single = leakage.single_feature_check(view, y_train, task, limits, settings.seed)
+    return TrainingOutcome(
+        trained, parts, kind, y_test, scores, result, folds, screened, single, limits
+    )
+
+
+def screened_rows(pipeline: Any, rows: pd.DataFrame) -> pd.DataFrame:
+    """`rows` as the fitted pipeline's model part receives them (after screening)."""
+    return screening.model_view(pipeline, rows)[1]
 
 
 def test_rows_record(test: pd.DataFrame, frame: pd.DataFrame) -> dict[str, Any]:

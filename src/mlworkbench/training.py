@@ -124,47 +124,38 @@ def check_settings(values: Mapping[str, Any], task: str) -> list[str]:
     return []
 
 
-def feature_columns(frame: pd.DataFrame, target: str, drop: list[str] | tuple[str, ...] = ()):
-    """Numeric and categorical feature names: every column but the target and `drop`."""
-    features = [c for c in frame.columns if c != target and c not in drop]
-    numeric = [
-        c
-        for c in features
-        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
-    ]
-    categorical = [c for c in features if c not in numeric]
-    return numeric, categorical
-
-
 def make_pipeline(
-    frame: pd.DataFrame,
-    target: str,
-    model: str,
-    task: str,
-    hyperparameters: Mapping[str, Any],
-    seed: int,
-    drop: list[str] | tuple[str, ...] = (),
+    screening: Any, model: str, task: str, hyperparameters: Mapping[str, Any], seed: int
 ) -> Any:
-    """Preprocessing (imputation, one-hot encoding, scaling where the model needs it) and the
-    model as one scikit-learn Pipeline taking raw rows."""
+    """Column screening (`screening.ColumnScreen`), preprocessing (imputation, one-hot
+    encoding, scaling where the model needs it) and the model as one scikit-learn Pipeline
+    taking raw rows.
+
+    Imputers keep a column that is empty in every training row (as zeros), so the encoded
+    columns always line up with the screened ones.
+    """
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import Pipeline, make_pipeline
     from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
+    from mlworkbench.screening import ColumnScreen
+
     estimator = make_estimator(model, task, hyperparameters, seed)
-    unknown = [c for c in drop if c not in frame.columns]
-    if unknown:
-        raise DataError(f"drop_columns names unknown column(s) {', '.join(unknown)}.")
-    numeric, categorical = feature_columns(frame, target, drop)
+    numeric, categorical = screening.features("numeric"), screening.features("categorical")
     if not numeric and not categorical:
-        raise DataError("No feature columns are left to train on.")
-    numeric_steps = [SimpleImputer(strategy="median")]
+        dropped = "; ".join(f"{d.column}: {d.reason}" for d in screening.dropped())
+        raise DataError(
+            "No feature column is left to train on after screening"
+            + (f" ({dropped})" if dropped else "")
+            + ". Name columns to use in keep_columns."
+        )
+    numeric_steps = [SimpleImputer(strategy="median", keep_empty_features=True)]
     if MODELS[model].scale:
         numeric_steps.append(StandardScaler())
     categorical_steps = [
         FunctionTransformer(_as_text, feature_names_out="one-to-one"),
-        SimpleImputer(strategy="constant", fill_value="(missing)"),
+        SimpleImputer(strategy="constant", fill_value="(missing)", keep_empty_features=True),
         OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5, sparse_output=False),
     ]
     preprocess = ColumnTransformer(
@@ -175,7 +166,9 @@ def make_pipeline(
         remainder="drop",
         verbose_feature_names_out=False,
     )
-    return Pipeline([("preprocess", preprocess), ("model", estimator)])
+    return Pipeline(
+        [("screen", ColumnScreen(screening)), ("preprocess", preprocess), ("model", estimator)]
+    )
 
 
 def _as_text(values: Any) -> Any:

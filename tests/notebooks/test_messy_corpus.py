@@ -1,0 +1,199 @@
+"""The guardrails on messy tables: every stage of eda, train, explain and card, in real
+kernels, on tables built by the tests and on every file of ../shared/data.
+
+Each table either runs with every stage FINISHED or is refused before any kernel starts with
+an error that names the column. The reports show what screening did, flag leaks, escape
+column names and carry no machine path or raw library warning.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import mlflow
+import pytest
+from helpers import NOTEBOOKS, REPO, mlwb, sqlite_uri, write_config
+from messy import leaky_frame, messy_frame, rare_class_frame, write_duplicate_headers
+
+pytestmark = pytest.mark.notebook
+
+SHARED = REPO.parent / "shared" / "data"
+STAGES = "  eda: {{profile_sample_rows: 3000}}\n" + (
+    "  train: {{hyperparameters: {{n_estimators: 80, max_depth: 3}}{train}}}\n"
+    "  explain: {{explain_rows: 200, background_rows: 50, pdp_rows: 200, ice_lines: 20,"
+    " grid_points: 5, top_features: 3}}\n"
+    "  card: {{comparison_rows: 100}}\n"
+)
+TABLES = {
+    # name: (file, target, sensitive features, csv options, extra train settings)
+    "messy": ("messy.csv", "outcome", ["age"], "", ""),
+    "leaky": ("leaky.csv", "outcome", ["age"], "", ""),
+    "rare": ("rare.csv", "outcome", ["age"], "", ""),
+    "titanic": (str(SHARED / "titanic_kaggle.csv"), "Survived", ["Sex", "Age"], "", ""),
+    "statlog": (
+        str(SHARED / "german_credit_statlog.csv"),
+        "credit",
+        ["personal_status", "age"],
+        "",
+        "",
+    ),
+    "adult": (
+        str(SHARED / "adult.csv"),
+        "income",
+        ["sex", "race", "age"],
+        ', csv: {na_values: ["?"]}',
+        ", drop_columns: [split]",
+    ),
+    "taiwan": (
+        str(SHARED / "default_credit_card_clients_taiwan.csv"),
+        "default payment",
+        ["SEX", "AGE"],
+        "",
+        "",
+    ),
+}
+
+
+def config_text(name: str) -> str:
+    source, target, sensitive, csv, train = TABLES[name]
+    return (
+        f"experiment: corpus-{name}\nnotebooks: {NOTEBOOKS}\n"
+        f"data: {{source: {json.dumps(source)}, target: {json.dumps(target)}, "
+        f"task: classification, sensitive_features: {json.dumps(sensitive)}{csv}}}\n"
+        "stages:\n" + STAGES.format(train=train)
+    )
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """Every table run once through eda, train, explain and card in one project."""
+    if not SHARED.is_dir():
+        pytest.fail(f"{SHARED} is missing: the shared datasets must lie beside the project")
+    root = tmp_path_factory.mktemp("corpus")
+    write_duplicate_headers(root / "messy.csv")
+    leaky_frame().to_csv(root / "leaky.csv", index=False)
+    rare_class_frame().to_csv(root / "rare.csv", index=False)
+    results = {}
+    for name in TABLES:
+        config = write_config(root, f"{name}.yaml", config_text(name))
+        results[name] = mlwb(
+            "run", str(config), "--project-dir", str(root), "--no-progress", "--jobs", "2"
+        )
+    mlflow.set_tracking_uri(sqlite_uri(root))
+    yield root, results, mlflow.MlflowClient()
+    mlflow.set_tracking_uri(None)
+
+
+def stage_run(client, name: str, stage: str):
+    experiment = client.get_experiment_by_name(f"corpus-{name}")
+    (run,) = client.search_runs(
+        [experiment.experiment_id], f"tags.`mlwb.stage` = '{stage}'", max_results=1
+    )
+    return run
+
+
+def report(root: Path, run) -> str:
+    return (root / "reports" / run.data.tags["mlwb.report"]).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", list(TABLES))
+def test_every_stage_finishes_on_every_table(corpus, name):
+    _, results, client = corpus
+    result = results[name]
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    for stage in ("eda", "train", "explain", "card"):
+        assert re.search(rf"^\s+{stage}\s+FINISHED", result.stdout, re.M), (stage, result.stdout)
+        assert stage_run(client, name, stage).info.status == "FINISHED"
+
+
+def test_screening_decides_every_messy_column_with_a_reason(corpus):
+    _, _, client = corpus
+    run = stage_run(client, "messy", "train")
+    screened = mlflow.artifacts.load_dict(f"runs:/{run.info.run_id}/screening/columns.json")
+    actions = {c["column"]: c["action"] for c in screened["columns"]}
+    assert actions["customer_id"] == "drop" and actions["Name"] == "drop"
+    assert actions["notes"] == "drop" and actions["empty"] == "drop"
+    assert actions["country"] == "drop"
+    assert actions["signup date"] == "date"
+    assert actions["income (€)"] == "number"
+    assert actions["discount"] == "number"
+    assert actions["discount.1"] == "use"  # the second 'discount' header, renamed by pandas
+    assert actions["mixed"] == "number"
+    assert actions["<script>alert(1)</script>"] == "use"
+    assert all(c["reason"] for c in screened["columns"])
+    assert run.data.metrics["roc_auc"] > 0.75  # the signal is in income, age and région
+
+
+def test_reports_escape_names_and_show_no_machine_path(corpus):
+    root, _, client = corpus
+    for name in ("messy", "titanic"):
+        for stage in ("eda", "train", "explain", "card"):
+            page = report(root, stage_run(client, name, stage))
+            assert "<script>alert(1)</script>" not in page, (name, stage)
+            assert "site-packages" not in page, (name, stage)
+            assert str(root) not in page, (name, stage)
+    train = report(root, stage_run(client, "messy", "train"))
+    assert "Columns used and why" in train
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in train
+
+
+def test_a_leaky_column_is_flagged_everywhere_and_blocks_promotion(corpus):
+    root, results, client = corpus
+    eda = mlflow.artifacts.load_dict(
+        f"runs:/{stage_run(client, 'leaky', 'eda').info.run_id}/eda/findings.json"
+    )
+    assert eda["probable_leaks"] == ["closing_status"]
+    train = stage_run(client, "leaky", "train")
+    check = mlflow.artifacts.load_dict(f"runs:/{train.info.run_id}/leakage/check.json")
+    assert check["suspects"] == ["closing_status"]
+    assert check["too_good"]["roc_auc"] >= 0.99
+    page = report(root, train)
+    assert page.index("Too good to be true") < page.index("Summary")
+    assert "closing_status" in page
+    assert "version 1 rejected" in results["leaky"].stdout
+    assert "No suspected leakage" in results["leaky"].stdout
+    clean = mlflow.artifacts.load_dict(
+        f"runs:/{stage_run(client, 'messy', 'train').info.run_id}/leakage/check.json"
+    )
+    assert clean["suspects"] == [] and clean["too_good"] == {}
+
+
+def test_explain_lists_proxies_of_sensitive_features(corpus):
+    _, _, client = corpus
+    run = stage_run(client, "statlog", "explain")
+    path = mlflow.artifacts.download_artifacts(f"runs:/{run.info.run_id}/fairness/proxies.csv")
+    import pandas as pd
+
+    table = pd.read_csv(path)
+    assert set(table["sensitive"]) == {"personal_status", "age"}
+    assert table["association"].between(0, 1).all()
+    assert (table["proxy"] == (table["association"] >= 0.5)).all()
+
+
+def test_titanic_drops_its_identifier_and_names(corpus):
+    _, _, client = corpus
+    run = stage_run(client, "titanic", "train")
+    screened = mlflow.artifacts.load_dict(f"runs:/{run.info.run_id}/screening/columns.json")
+    actions = {c["column"]: c["action"] for c in screened["columns"]}
+    assert actions["PassengerId"] == "drop" and actions["Name"] == "drop"
+    assert actions["Ticket"] == "cap"
+    assert 0.8 < run.data.metrics["roc_auc"] < 0.95
+
+
+@pytest.mark.parametrize(
+    ("train", "column"),
+    [("drop_columns: [nope]", "nope"), ("keep_columns: [missing_col]", "missing_col")],
+)
+def test_an_unknown_column_is_refused_before_any_kernel(tmp_path, train, column):
+    messy_frame(100).to_csv(tmp_path / "messy.csv", index=False)
+    config = write_config(
+        tmp_path,
+        "bad.yaml",
+        f"experiment: bad\nnotebooks: {NOTEBOOKS}\ndata: {{source: messy.csv, target: outcome}}\n"
+        f"stages:\n  train: {{{train}}}\n",
+    )
+    result = mlwb("validate", str(config))
+    assert result.returncode == 2
+    assert f"'{column}'" in result.stderr and "not a feature column" in result.stderr
