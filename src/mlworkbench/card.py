@@ -17,6 +17,7 @@ from mlworkbench import (
     explain,
     fairness,
     governance,
+    leakage,
     loadtest,
     privacy,
     promotion,
@@ -25,6 +26,7 @@ from mlworkbench import (
 from mlworkbench import tracking as tr
 from mlworkbench.card_report import Section
 from mlworkbench.governance import Evidence, Item, run_item
+from mlworkbench.profiling import source_label
 
 STAGES = ("eda", "train", "explain")
 
@@ -95,10 +97,34 @@ def eda_findings(client: Any, run: Any) -> list[str]:
     return [f"{count} finding(s); see the EDA report"] if count else []
 
 
+def leakage_item(train: Any, eda: Any, features: list[str], report_dir: Path) -> Item:
+    """No suspected leakage: no feature predicts the target alone, the test result is
+    plausible, and no column the EDA called a probable leak is a feature."""
+    record = tr.artifact_dict(train.info.run_id, "leakage/check.json")
+    logged = tr.artifact_dict(eda.info.run_id, "eda/findings.json") if eda else None
+    eda_leaks = [c for c in (logged or {}).get("probable_leaks", []) if c in features]
+    if record is None:
+        return run_item("no_leakage", "integrity", "No suspected leakage", "MISSING",
+                        "the training run logged no leakage check", None)  # fmt: skip
+    detail = leakage.summary(record)
+    if eda_leaks:
+        detail += f"; probable leaks in the EDA used as features: {', '.join(eda_leaks)}"
+    failed = bool(record["suspects"] or record["too_good"] or eda_leaks)
+    return run_item(
+        "no_leakage",
+        "integrity",
+        "No suspected leakage",
+        "FAIL" if failed else "PASS",
+        detail,
+        evidence(train, "leakage/check.json", report_dir),
+    )
+
+
 def run_checklist(
     client: Any,
     runs: dict[str, Any],
     report_dir: Path,
+    features: list[str],
     sensitive_used: list[str],
     quality: list[promotion.Check],
 ) -> list[Item]:
@@ -108,10 +134,10 @@ def run_checklist(
     lift = train.data.metrics.get(f"lift_{primary}")
     commit = train.data.tags.get(tr.TAG_GIT, "")
     findings = eda_findings(client, eda) if eda else []
-    leakage = [f for f in findings if "leakage" in f]
     fairness_status = explained.data.tags.get("mlwb.fairness", "") if explained else ""
     return [
         run_item(
+            "fairness_gates",
             "discrimination",
             "Fairness gates pass for every sensitive feature and their intersection",
             {"PASS": "PASS", "FAIL": "FAIL"}.get(fairness_status, "MISSING"),
@@ -119,6 +145,7 @@ def run_checklist(
             evidence(explained, "fairness/gates.json", report_dir),
         ),
         run_item(
+            "sensitive_features_unused",
             "discrimination",
             "Sensitive attributes are not used as model features",
             "FAIL" if sensitive_used else "PASS",
@@ -126,6 +153,7 @@ def run_checklist(
             evidence(train, "model/MLmodel", report_dir),
         ),
         run_item(
+            "beats_baseline",
             "integrity",
             "The model beats the naive baseline on the test rows",
             "PASS" if lift is not None and lift > 0 else "FAIL",
@@ -133,6 +161,7 @@ def run_checklist(
             evidence(train, report_artifact(train), report_dir),
         ),
         run_item(
+            "quality_thresholds",
             "integrity",
             "Quality thresholds are met",
             "MISSING" if not quality else "PASS" if all(c.passed for c in quality) else "FAIL",
@@ -140,13 +169,16 @@ def run_checklist(
             evidence(train, report_artifact(train), report_dir),
         ),
         run_item(
+            "data_checked",
             "integrity",
-            "The data were checked before training, with no sign of leakage",
-            "FAIL" if leakage else "PASS",
+            "The data were checked before training (EDA)",
+            "PASS",
             "; ".join(findings) or "no data-quality findings",
             evidence(eda, "eda/quality.csv", report_dir),
         ),
+        leakage_item(train, eda, features, report_dir),
         run_item(
+            "reproducible",
             "integrity",
             "Training is reproducible: committed code, recorded data digest",
             "PASS" if commit and commit != "unknown" and not commit.endswith("-dirty") else "FAIL",
@@ -154,6 +186,7 @@ def run_checklist(
             evidence(train, "split/test_rows.json", report_dir),
         ),
         run_item(
+            "explained",
             "transparency",
             "Predictions are explained (SHAP, PDP/ICE) in a report",
             "PASS",
@@ -176,6 +209,7 @@ def privacy_item(findings: list[privacy.Finding], card_run_id: str) -> Item:
         "FAIL" if findings else "PASS",
         detail or "no column looks like personal data by name or content",
         Evidence(f"runs:/{card_run_id}/card/privacy.json", "#privacy"),
+        "no_personal_data",
     )
 
 
@@ -188,6 +222,7 @@ def checklist_table(items: list[Item]) -> pd.DataFrame:
             "check": i.check,
             "status": i.status,
             "detail": i.detail,
+            "waiver": i.waiver,
             "evidence": i.evidence.uri,
             "report": i.evidence.href,
         }
@@ -364,26 +399,33 @@ def build(
     used = privacy.sensitive_features_used(features, sensitive)
     findings = privacy.personal_data_columns(frame.drop(columns=[target]))
     quality = promotion.quality_checks(train.data.metrics, settings.quality_thresholds)
-    items = [
-        *run_checklist(client, runs, report_dir, used, quality),
-        privacy_item(findings, card_run_id),
-        *governance.human_items(
-            answers, Evidence(f"runs:/{card_run_id}/card/governance.json", "#intended")
-        ),
-    ]
+    items = governance.apply_waivers(
+        [
+            *run_checklist(client, runs, report_dir, features, used, quality),
+            privacy_item(findings, card_run_id),
+            *governance.human_items(
+                answers, Evidence(f"runs:/{card_run_id}/card/governance.json", "#intended")
+            ),
+        ],
+        answers.get("waivers") or {},
+    )
     gates = _gates(client, explained)
     primary = version.tags.get("primary_metric", _primary(train))
-    champion = promotion.current_champion(client, name)
+    champion, unreadable = promotion.read_champion(client, name)  # fails closed
     comparison, champion_value = None, None
     if champion is not None and champion.version != version.version:
-        comparison, champion_metrics = compare_with_champion(
-            subject,
-            f"models:/{name}/{champion.version}",
-            sensitive,
-            _thresholds(explained),
-            settings,
-        )
-        champion_value = champion_metrics.get(primary)
+        try:
+            comparison, champion_metrics = compare_with_champion(
+                subject,
+                f"models:/{name}/{champion.version}",
+                sensitive,
+                _thresholds(explained),
+                settings,
+            )
+        except explain.ExplainInputError as exc:  # the champion's model cannot be loaded
+            unreadable = promotion.unreadable_champion(exc)
+        else:
+            champion_value = champion_metrics.get(primary)
     decision = promotion.Decision(
         version.version,
         [
@@ -394,10 +436,16 @@ def build(
             ),
             promotion.checklist_check(
                 [i.check for i in items if i.status == "MISSING"],
-                [i.check for i in items if i.status == "FAIL"],
+                [i.check for i in items if i.blocks],
                 settings.missing_blocks,
+                [
+                    f"{i.check} ({i.id}): {i.waiver}"
+                    for i in items
+                    if i.status == "FAIL" and i.waiver
+                ],
             ),
-            promotion.champion_check(
+            unreadable
+            or promotion.champion_check(
                 primary,
                 train.data.metrics.get(primary, np.nan),
                 champion_value,
@@ -440,7 +488,7 @@ def build(
         Section(
             "Training data",
             [
-                f"Source: {train.data.params.get('data.source', '?')}; target "
+                f"Source: {source_label(train.data.params.get('data.source', '?'))}; target "
                 f"'{target}'; data digest {version.tags.get('data_digest', '?')}.",
                 f"{len(frame):,} rows, of which {test_rows:,} held out for testing; trained "
                 f"{pd.Timestamp(train.info.start_time, unit='ms'):%Y-%m-%d %H:%M} UTC.",
@@ -488,7 +536,7 @@ def build(
         ),
         Section(
             "Champion versus challenger",
-            ["No champion yet: nothing to compare with."]
+            [unreadable.sentence() if unreadable else "No champion yet: nothing to compare with."]
             if comparison is None
             else [
                 f"Challenger version {version.version} against champion version "

@@ -2,8 +2,9 @@
 sweeps (here), production commands (`cli_production`), team server and migration (`cli_team`).
 
 Exit codes: 0 success; 1 a stage failed while running; 2 invalid config, parameters or data
-(found before any kernel starts); 3 a rerun did not reproduce every metric; 130 interrupted
-with Ctrl-C.
+(found before any kernel starts); 3 a rerun did not reproduce every metric; 4 `mlwb monitor`
+found an ALERT; 5 the tracking store or model registry could not be read or written; 130
+interrupted with Ctrl-C.
 """
 
 from __future__ import annotations

@@ -280,17 +280,24 @@ def promote_command(model: str, version: str, reason: str, project_dir: Path | N
     """Make VERSION of registered MODEL the champion by hand, with a recorded reason.
 
     The decision, the reason and who made it are tagged on the version, as the promotion
-    gate of the card stage does; the previous champion keeps its tags.
+    gate of the card stage does; the previous champion keeps its tags. Exit codes: 0 done,
+    2 no reason, or no such registered model or version (nothing changed), 5 the registry
+    could not answer or record it (store missing, unreachable or broken; retry once it is
+    back).
     """
     import mlflow
 
+    from mlworkbench.exceptions import RegistryError
     from mlworkbench.promotion import promote_by_hand
     from mlworkbench.reports import rebuild_index
     from mlworkbench.runner import REPORTS_DIR
-    from mlworkbench.tracking import find_project_root, tracking_uri
+    from mlworkbench.tracking import find_project_root, store_problem, tracking_uri
 
     root = (project_dir or find_project_root()).resolve()
-    client = mlflow.MlflowClient(tracking_uri(root))
+    uri = tracking_uri(root)
+    if problem := store_problem(uri):  # in seconds, where MLflow's client retries for minutes
+        raise RegistryError(f"Cannot promote '{model}' version {version}: {problem}.")
+    client = mlflow.MlflowClient(uri)
     previous = promote_by_hand(client, model, version, reason)
     rebuild_index(client, root / REPORTS_DIR)
     was = f" (was version {previous})" if previous else ""

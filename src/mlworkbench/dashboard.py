@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mlworkbench.reports import write_page
+from mlworkbench.reports import status_word, write_page
 
 DASHBOARD_FILE = "monitoring.html"
 ORDER = {"ALERT": 0, "WARN": 1, "OK": 2, "": 3}
@@ -49,6 +49,13 @@ def _runs(client: Any, experiment: str, stage: str) -> list[Any]:
         f"tags.`mlwb.stage` = '{stage}' and attributes.status = 'FINISHED'",
         order_by=["attributes.start_time ASC"],
     )
+
+
+def run_status(run: Any) -> str:
+    """A monitoring run's status in words (OK, WARN, ALERT): its `mlwb.monitor.status` tag,
+    or, where only the `status_level` metric was logged, that level in words."""
+    tags, metrics = run.data.tags, run.data.metrics
+    return status_word(tags.get("mlwb.monitor.status") or metrics.get("status_level"))
 
 
 def trend_chart(runs: list[Any]) -> str:
@@ -100,7 +107,7 @@ def collect(client: Any, reports_dir: Path) -> list[ModelHealth]:
         monitored = _runs(client, f"monitoring-{model.name}", "monitor")
         if monitored:
             latest = monitored[-1]
-            health.status = latest.data.tags.get("mlwb.monitor.status", "")
+            health.status = run_status(latest)
             health.batch_date = latest.data.tags.get("mlwb.batch_date", "")
             psi = {k[4:]: v for k, v in latest.data.metrics.items() if k.startswith("psi.")}
             health.drifted = [
@@ -115,7 +122,7 @@ def collect(client: Any, reports_dir: Path) -> list[ModelHealth]:
                         (
                             report,
                             run.data.tags.get("mlwb.batch_date", ""),
-                            run.data.tags.get("mlwb.monitor.status", ""),
+                            run_status(run),
                         )
                     )
         models.append(health)

@@ -76,3 +76,14 @@ class ClusterError(ConfigError):
     """The Dask cluster cannot run the pipeline: scheduler unreachable, no workers, or workers
     without the project, the data or the tracking server (found before anything is submitted;
     carries one problem per worker and missing thing)."""
+
+
+class RegistryError(MlwbError):
+    """The MLflow model registry could not answer: the store is unreachable or broken, or a
+    registered model is missing where one is expected. Promotion fails closed on it: no answer
+    from the registry never counts as "no champion yet".
+
+    Exit code 5, apart from bad input (2), so a script can retry once the store is back.
+    """
+
+    exit_code = 5

@@ -274,8 +274,59 @@ def _score_function(pipeline: Any, kind: str) -> Any:
     return pipeline.predict if kind == "regression" else pipeline.predict_proba
 
 
+def _dependence(
+    model: Any, view: pd.DataFrame, top: list[str], kind: str, classes: Any, settings: Any
+) -> tuple[pd.DataFrame, list[dependence.DependencePlot], pd.DataFrame, Any]:
+    """PDP/ICE of the top features and the strongest interaction, on rows as the model sees
+    them: the rows averaged over, the plots, the interaction table and its plot."""
+    pdp_rows = sample(view, settings.pdp_rows, settings.seed + 2)
+    plots = [
+        dependence.pdp_ice(
+            model, pdp_rows, feature, kind, classes, settings.grid_points, settings.ice_lines
+        )
+        for feature in top
+    ]
+    interactions, interaction = pd.DataFrame(), None
+    if len(top) >= 2:
+        pair, interactions = dependence.strongest_pair(
+            _score_function(model, kind), sample(pdp_rows, 200, settings.seed), top
+        )
+        interaction = dependence.interaction_plot(
+            model, pdp_rows, pair, kind, classes, settings.grid_points
+        )
+    return pdp_rows, plots, interactions, interaction
+
+
+def _sampling(
+    subject: Subject, settings: ExplainSettings, sizes: tuple[int, int, int], explainer: str
+) -> list[str]:
+    """What was sampled, in words (`sizes`: explained, background and PDP rows)."""
+    explained, background, pdp_rows = sizes
+    shap_rows = (
+        f"SHAP values for all {explained:,} rows"
+        if explained == len(subject.rows)
+        else f"SHAP values for a random sample of {explained:,} of "
+        f"{len(subject.rows):,} rows (explain_rows={settings.explain_rows})"
+    )
+    shap_rows += f", with the {explainer} explainer" + (
+        f" and a background of {background:,} rows." if explainer != "tree" else "."
+    )
+    return [
+        f"Explained: {subject.description}.",
+        shap_rows,
+        f"PDP/ICE averaged over {pdp_rows:,} rows (pdp_rows={settings.pdp_rows}) with "
+        f"{settings.grid_points} grid points; {min(settings.ice_lines, pdp_rows)} ICE "
+        "lines drawn.",
+        f"Fairness and error cohorts on all {len(subject.rows):,} rows.",
+    ]
+
+
 def analyse(subject: Subject, sensitive_features: list[str], settings: ExplainSettings) -> Analysis:
-    """SHAP, PDP/ICE, fairness and error cohorts of `subject`, with sampling stated."""
+    """SHAP, PDP/ICE, fairness, proxies and error cohorts of `subject`, with sampling stated.
+
+    Dependence plots, cohorts and proxies use the rows as the model sees them (after the
+    pipeline's column screening); fairness groups use the raw sensitive columns.
+    """
     scores, predicted = predictions(subject)
     explained = sample(subject.rows, settings.explain_rows, settings.seed)
     background = sample(subject.rows, settings.background_rows, settings.seed + 1)
@@ -283,36 +334,17 @@ def analyse(subject: Subject, sensitive_features: list[str], settings: ExplainSe
         subject.pipeline, explained, subject.kind, subject.classes, background
     )
     ids, reasons, outputs = pick_local_rows(subject, scores, predicted, settings.local_rows)
+    local_rows = subject.rows.loc[ids]
     local = LocalExplanation(
         reasons,
-        shapley.compute(
-            subject.pipeline, subject.rows.loc[ids], subject.kind, subject.classes, background
-        ),
+        shapley.compute(subject.pipeline, local_rows, subject.kind, subject.classes, background),
         outputs,
     )
     top = list(attributions.importance().index[: settings.top_features])
     model, view = screening.model_view(subject.pipeline, subject.rows)
-    pdp_rows = sample(view, settings.pdp_rows, settings.seed + 2)
-    plots = [
-        dependence.pdp_ice(
-            model,
-            pdp_rows,
-            feature,
-            subject.kind,
-            subject.classes,
-            settings.grid_points,
-            settings.ice_lines,
-        )
-        for feature in top
-    ]
-    interactions, interaction = pd.DataFrame(), None
-    if len(top) >= 2:
-        pair, interactions = dependence.strongest_pair(
-            _score_function(model, subject.kind), sample(pdp_rows, 200, settings.seed), top
-        )
-        interaction = dependence.interaction_plot(
-            model, pdp_rows, pair, subject.kind, subject.classes, settings.grid_points
-        )
+    pdp_rows, plots, interactions, interaction = _dependence(
+        model, view, top, subject.kind, subject.classes, settings
+    )
     present = [f for f in sensitive_features if f in subject.rows.columns]
     groups = fairness.sensitive_groups(subject.rows, present, settings.continuous_bins)
     positive = scores[:, 1] if subject.kind == "binary" else None
@@ -322,7 +354,6 @@ def analyse(subject: Subject, sensitive_features: list[str], settings: ExplainSe
         )
         for name in groups.columns
     }
-    gates = fairness.evaluate_gates(tables, subject.kind, settings.fairness_thresholds)
     sensitive = subject.rows[[f for f in present if f not in view.columns]]
     cohort_table = cohorts.error_cohorts(
         pd.concat([view, sensitive], axis=1),
@@ -332,25 +363,7 @@ def analyse(subject: Subject, sensitive_features: list[str], settings: ExplainSe
         settings.cohort_bins,
         settings.min_group_size,
     )
-    sampling = [
-        f"Explained: {subject.description}.",
-        (
-            f"SHAP values for all {len(explained):,} rows"
-            if len(explained) == len(subject.rows)
-            else f"SHAP values for a random sample of {len(explained):,} of "
-            f"{len(subject.rows):,} rows (explain_rows={settings.explain_rows})"
-        )
-        + f", with the {attributions.explainer} explainer"
-        + (
-            f" and a background of {len(background):,} rows."
-            if attributions.explainer != "tree"
-            else "."
-        ),
-        f"PDP/ICE averaged over {len(pdp_rows):,} rows (pdp_rows={settings.pdp_rows}) with "
-        f"{settings.grid_points} grid points; {min(settings.ice_lines, len(pdp_rows))} ICE "
-        "lines drawn.",
-        f"Fairness and error cohorts on all {len(subject.rows):,} rows.",
-    ]
+    sizes = (len(explained), len(background), len(pdp_rows))
     return Analysis(
         subject,
         settings,
@@ -364,10 +377,10 @@ def analyse(subject: Subject, sensitive_features: list[str], settings: ExplainSe
         interactions,
         interaction,
         tables,
-        gates,
+        fairness.evaluate_gates(tables, subject.kind, settings.fairness_thresholds),
         fairness.disparities(tables, subject.kind),
         cohort_table,
-        sampling,
+        _sampling(subject, settings, sizes, attributions.explainer),
         proxies.proxy_table(view, subject.rows[present], settings.proxy_threshold),
     )
 

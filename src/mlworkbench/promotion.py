@@ -6,6 +6,9 @@ not worse than the current champion on the primary metric, measured on the same 
 by more than a margin. The decision and every reason are tagged on the model version; a
 rejected version never moves `champion`. `mlwb promote` records a decision by hand with a
 required reason.
+
+The gate fails closed: only MLflow's own "this model has no such alias" answer means "no
+champion yet"; any other registry error raises `RegistryError` or blocks the version.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mlworkbench.evaluation import LOWER_IS_BETTER
-from mlworkbench.exceptions import MlwbError
+from mlworkbench.exceptions import MlwbError, RegistryError
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 TAG_DECISION = "mlwb.decision"
@@ -95,14 +98,21 @@ def quality_checks(metrics: Mapping[str, float], thresholds: Mapping[str, float]
     return checks
 
 
-def checklist_check(missing: list[str], failed: list[str], missing_blocks: bool) -> Check:
-    """Whether the checklist is complete: MISSING items block when `missing_blocks`."""
-    if missing and missing_blocks:
-        return Check("checklist", False, f"{len(missing)} item(s) MISSING: {'; '.join(missing)}")
-    detail = "complete" if not missing else f"{len(missing)} MISSING (allowed by the config)"
+def checklist_check(
+    missing: list[str], failed: list[str], missing_blocks: bool, waived: list[str] = ()
+) -> Check:
+    """Whether the checklist allows promotion: a FAIL item blocks unless it is waived with a
+    written reason (`governance.waivers`); MISSING items block when `missing_blocks`."""
+    problems = []
     if failed:
-        detail += f"; {len(failed)} item(s) FAIL (shown in the card): {'; '.join(failed)}"
-    return Check("checklist", True, detail)
+        problems.append(f"{len(failed)} item(s) FAIL: {'; '.join(failed)}")
+    if missing and missing_blocks:
+        problems.append(f"{len(missing)} item(s) MISSING: {'; '.join(missing)}")
+    notes = [f"waived: {w}" for w in waived]
+    if problems:
+        return Check("checklist", False, "; ".join(problems + notes))
+    detail = "complete" if not missing else f"{len(missing)} MISSING (allowed by the config)"
+    return Check("checklist", True, "; ".join([detail, *notes]))
 
 
 def fairness_check(status: str, failed_gates: list[str]) -> Check:
@@ -133,12 +143,60 @@ def champion_check(
     )
 
 
+def registry_error(name: str, action: str, exc: BaseException) -> RegistryError:
+    """A `RegistryError` naming the model, what could not be done and the underlying error
+    (its first line: a database error goes on with the whole SQL statement)."""
+    first = (str(exc).strip().splitlines() or [""])[0][:500]
+    return RegistryError(
+        f"The model registry could not {action} of registered model '{name}': "
+        f"{type(exc).__name__}: {first}"
+    )
+
+
+def is_missing_alias(exc: BaseException, alias: str) -> bool:
+    """Whether `exc` is MLflow's answer for an alias an existing registered model does not have.
+
+    MLflow 3 answers INVALID_PARAMETER_VALUE with "Registered model alias <alias> not found."
+    (a tracking server puts the code in front of the message); an unknown registered model is
+    RESOURCE_DOES_NOT_EXIST, and a store that fails says something else again.
+    """
+    from mlflow.exceptions import MlflowException
+
+    return (
+        isinstance(exc, MlflowException)
+        and exc.error_code == "INVALID_PARAMETER_VALUE"
+        and f"Registered model alias {alias} not found." in exc.message
+    )
+
+
 def current_champion(client: Any, name: str) -> Any:
-    """The model version `champion` points at, or None."""
+    """The model version `champion` points at, or None when the registered model has no
+    `champion` alias yet.
+
+    Raises:
+        RegistryError: the registry gave any other answer (store unreachable, database error,
+            no registered model `name`): never read as "no champion yet".
+    """
     try:
         return client.get_model_version_by_alias(name, CHAMPION)
-    except Exception:  # no alias yet
-        return None
+    except Exception as exc:
+        if is_missing_alias(exc, CHAMPION):
+            return None
+        raise registry_error(name, "read the champion", exc) from exc
+
+
+def unreadable_champion(error: BaseException) -> Check:
+    """A blocking `champion` check: without the champion the version cannot be compared."""
+    return Check(CHAMPION, False, f"cannot be compared with the champion: {error}")
+
+
+def read_champion(client: Any, name: str) -> tuple[Any, Check | None]:
+    """The current champion (or None) for the card stage, with a blocking `champion` check
+    instead when the registry cannot say which version it is."""
+    try:
+        return current_champion(client, name), None
+    except RegistryError as exc:
+        return None, unreadable_champion(exc)
 
 
 def record(client: Any, name: str, version: str, decision: str, reasons: list[str], by: str):
@@ -184,20 +242,47 @@ def attach_card(client: Any, name: str, version: str, markdown: str, card_run_id
     client.set_model_version_tag(name, version, TAG_CARD_RUN, card_run_id)
 
 
+def check_version(client: Any, name: str, version: str) -> None:
+    """Make sure registered model `name` has `version`, telling a missing one (the store's
+    RESOURCE_DOES_NOT_EXIST) apart from a store that cannot answer.
+
+    Raises:
+        PromotionError: not a version number, no registered model `name`, no such version.
+        RegistryError: any other error of the registry.
+    """
+    if not version.strip().isdigit():
+        raise PromotionError(f"Version must be a number such as 3, not '{version}'.")
+    for missing, read in (
+        (f"There is no registered model '{name}'.", lambda: client.get_registered_model(name)),
+        (
+            f"Registered model '{name}' has no version '{version}'.",
+            lambda: client.get_model_version(name, version),
+        ),
+    ):
+        try:
+            read()
+        except Exception as exc:
+            if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
+                raise PromotionError(missing) from exc
+            raise registry_error(name, f"look up version {version}", exc) from exc
+
+
 def promote_by_hand(client: Any, name: str, version: str, reason: str) -> str:
     """Point `champion` at `version` with a person's reason; returns the previous champion.
 
     Raises:
-        PromotionError: empty reason, unknown model or version.
+        PromotionError: empty reason, unknown model or version (nothing changed).
+        RegistryError: the registry could not answer or record the decision; retry once the
+            store is back.
     """
     if not reason.strip():
         raise PromotionError("A manual promotion needs a reason: --reason 'why this version'.")
-    try:
-        client.get_model_version(name, version)
-    except Exception as exc:
-        raise PromotionError(f"Registered model '{name}' has no version '{version}'.") from exc
+    check_version(client, name, version)
     previous = current_champion(client, name)
     by = f"manual: {getpass.getuser()}"
-    record(client, name, version, "promoted by hand", [f"reason: {reason.strip()}"], by)
-    client.set_registered_model_alias(name, CHAMPION, version)
+    try:
+        record(client, name, version, "promoted by hand", [f"reason: {reason.strip()}"], by)
+        client.set_registered_model_alias(name, CHAMPION, version)
+    except Exception as exc:
+        raise registry_error(name, f"record the promotion of version {version}", exc) from exc
     return previous.version if previous else ""

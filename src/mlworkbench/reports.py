@@ -16,6 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mlworkbench.formatting import format_fixed, format_number, status_word
+from mlworkbench.notes import add_note as add_note  # notebooks call reports.add_note
+from mlworkbench.notes import notes_html as notes_html
+
 INDEX_FILE = "index.html"
 _REMOTE_SCRIPT = re.compile(r'<script[^>]+src="https?://[^"]*"[^>]*>\s*</script>', re.I)
 
@@ -89,7 +93,9 @@ def prepare_notebook() -> None:
     """Keep library noise out of reports that domain experts read.
 
     Silences warnings known to say nothing about the analysis (tqdm's missing-widget notice,
-    MLflow's integer-schema hint) and sets a plain plotting style.
+    MLflow's integer-schema hint), collects every other warning raised from now on in this
+    kernel as a plain-language note instead of printing it with the machine's paths (the
+    notebook shows them last with `notes_html()`), and sets a plain plotting style.
     """
     import logging
     import os
@@ -97,6 +103,9 @@ def prepare_notebook() -> None:
 
     import matplotlib
 
+    from mlworkbench import notes
+
+    notes.install()
     os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message=r"IProgress not found")
@@ -160,15 +169,17 @@ def table_html(
     decimals: Mapping[str, int] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> str:
-    """A DataFrame as an escaped HTML table: shares as percentages, NaN as a dash, and
-    column names replaced by readable `headers` where given."""
+    """A DataFrame as an escaped HTML table: shares as percentages, `decimals` columns with
+    that many decimals, every other number as `format_number` writes it (32,220, never
+    3.22e+04), NaN as a dash, and column names replaced by readable `headers` where given."""
     names = dict(headers or {})
-    formatters: dict[str, Any] = {
-        names.get(c, c): (lambda v: "–" if v != v else f"{v:.1%}") for c in percent
-    }
+    frame = frame.rename(columns=names)
+    formatters: dict[str, Any] = {column: format_number for column in frame.columns}
+    for column in percent:
+        formatters[names.get(column, column)] = lambda v: format_fixed(v, ".1%")
     for column, digits in (decimals or {}).items():
-        formatters[names.get(column, column)] = lambda v, d=digits: "–" if v != v else f"{v:.{d}f}"
-    return frame.rename(columns=names).to_html(
+        formatters[names.get(column, column)] = lambda v, d=digits: format_fixed(v, f".{d}f")
+    return frame.to_html(
         index=False,
         escape=True,
         formatters=formatters,
@@ -345,13 +356,16 @@ def collect_models(client: Any, reports_dir: Path) -> list[ModelEntry]:
 
 
 def format_figure(value: float, name: str = "") -> str:
-    """A key figure as people read it: shares (`*_share`) as percentages, counts with
-    thousands separators, other values with three significant digits."""
+    """A key figure as people read it: shares (`*_share`) as percentages, the monitoring
+    `status_level` in words (OK, WARN, ALERT), `promoted` as yes or no, other numbers as
+    `format_number` writes them (48,842; 32,220.5; 0.0123)."""
     if name.endswith("_share"):
-        return f"{value:.1%}"
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+        return format_fixed(value, ".1%")
+    if name == "status_level":
+        return status_word(value) or format_number(value)
+    if name == "promoted" and value in (0, 1):
+        return "yes" if value else "no"
+    return format_number(value)
 
 
 def render_index(
@@ -416,8 +430,8 @@ def key_figure_labels() -> Mapping[str, str]:
         "checklist_pass": "checklist PASS",
         "checklist_fail": "FAIL",
         "checklist_missing": "MISSING",
-        "promoted": "promoted (1 yes, 0 no)",
+        "promoted": "promoted",
         "rows_per_second": "rows per second",
-        "status_level": "status (0 OK, 1 WARN, 2 ALERT)",
+        "status_level": "monitoring status",
         "max_psi": "largest PSI",
     }

@@ -6,7 +6,8 @@ Nothing here touches MLflow at import time.
 
 A notebook logs through `start_stage_run`: given the run id the runner created, it logs into
 that run and leaves its status to the runner; given none (JupyterLab, plain papermill) it starts
-a run of its own, so interactive work is tracked too, and `end_stage_run` finishes it.
+a run of its own, so interactive work is tracked too, and `end_stage_run` finishes it; a cell
+that raises ends that run FAILED, an interrupted one KILLED (`end_failed_run`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import functools
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -270,6 +272,7 @@ def start_stage_run(
         tags = {TAG_STAGE: stage, TAG_NOTEBOOK: notebook, **standard_tags(Path.cwd())}
         run = mlflow.start_run(experiment_id=experiment_id, run_name=stage, tags=tags)
         _OWNS_RUN = True
+        _watch_cells()
     if params:
         log_params(params)
     return run.info.run_id
@@ -281,6 +284,32 @@ def end_stage_run() -> None:
 
     if _OWNS_RUN and mlflow.active_run() is not None:
         mlflow.end_run("FINISHED")
+
+
+def _watch_cells() -> None:
+    """Have IPython call `end_failed_run` after every cell; outside IPython, nothing."""
+    module = sys.modules.get("IPython")  # not imported: not in IPython
+    shell = module.get_ipython() if module is not None else None
+    if shell is not None and end_failed_run not in shell.events.callbacks["post_run_cell"]:
+        shell.events.register("post_run_cell", end_failed_run)
+
+
+def end_failed_run(result: Any) -> None:
+    """IPython `post_run_cell` callback: end the notebook's own run when the cell failed, KILLED
+    after a kernel interrupt (KeyboardInterrupt), FAILED after any other error, with the error
+    as tag `mlwb.error`. A run the runner owns is left to the runner.
+
+    Args:
+        result: IPython's `ExecutionResult` of the cell.
+    """
+    import mlflow
+
+    error = result.error_before_exec or result.error_in_exec
+    if error is None or not _OWNS_RUN or mlflow.active_run() is None:
+        return
+    status = "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
+    mlflow.set_tag(TAG_ERROR, f"{type(error).__name__}: {error}"[:5000])
+    mlflow.end_run(status)
 
 
 def flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -365,6 +365,7 @@ def reference_statistics(train: pd.DataFrame, target: str, bins: int = 10) -> di
         }
         present = values.dropna()
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            present = present[np.isfinite(present.astype(float))]  # infinite counts as missing
             edges = (
                 np.unique(np.quantile(present, np.linspace(0, 1, bins + 1)))
                 if len(present)
@@ -373,8 +374,8 @@ def reference_statistics(train: pd.DataFrame, target: str, bins: int = 10) -> di
             counts = np.histogram(present, bins=edges)[0] if len(edges) > 1 else np.array([])
             entry.update(
                 kind="numeric",
-                mean=float(present.mean()),
-                std=float(present.std()),
+                mean=float(present.mean()) if len(present) else None,
+                std=float(present.std()) if len(present) > 1 else None,
                 bin_edges=edges.tolist(),
                 bin_shares=(counts / max(len(present), 1)).tolist(),
             )
