@@ -554,7 +554,7 @@ def build(
             "Lineage",
             [
                 f"git commit {train.data.tags.get(tr.TAG_GIT) or 'unknown'}; config "
-                f"{train.data.tags.get(tr.TAG_CONFIG, '-')}.",
+                f"{Path(train.data.tags.get(tr.TAG_CONFIG, '-')).name}.",
                 "Runs: "
                 + ", ".join(
                     f"{stage} {run.info.run_id}" for stage, run in runs.items() if run is not None

@@ -64,3 +64,23 @@ def status_word(value: Any) -> str:
     if level.is_integer() and 0 <= level < len(STATUS_WORDS):
         return STATUS_WORDS[int(level)]
     return text
+
+
+def left_aligned_text(frame: Any) -> tuple[str, str]:
+    """A CSS class for a table of `frame` and the style that left-aligns its text columns
+    (notebook pages right-align every cell, which makes sentences hard to read)."""
+    import hashlib
+
+    import pandas as pd
+
+    positions = [
+        i + 1
+        for i in range(frame.shape[1])
+        if not pd.api.types.is_numeric_dtype(frame.iloc[:, i])
+        or pd.api.types.is_bool_dtype(frame.iloc[:, i])
+    ]
+    if not positions:
+        return "", ""
+    key = "mlwb-t" + hashlib.sha1(repr(positions).encode()).hexdigest()[:8]
+    cells = ",".join(f".{key} td:nth-child({p}),.{key} th:nth-child({p})" for p in positions)
+    return key, f"<style>{cells}{{text-align:left}}</style>"

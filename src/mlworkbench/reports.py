@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mlworkbench.formatting import format_fixed, format_number, status_word
+from mlworkbench.formatting import format_fixed, format_number, left_aligned_text, status_word
 from mlworkbench.notes import add_note as add_note  # notebooks call reports.add_note
 from mlworkbench.notes import notes_html as notes_html
 
@@ -179,13 +179,14 @@ def table_html(
         formatters[names.get(column, column)] = lambda v: format_fixed(v, ".1%")
     for column, digits in (decimals or {}).items():
         formatters[names.get(column, column)] = lambda v, d=digits: format_fixed(v, f".{d}f")
-    return frame.to_html(
+    key, style = left_aligned_text(frame)
+    return style + frame.to_html(
         index=False,
         escape=True,
         formatters=formatters,
         na_rep="–",
         border=0,
-        classes="dataframe mlwb-table",
+        classes=f"dataframe mlwb-table {key}".strip(),
         justify="left",
     )
 
