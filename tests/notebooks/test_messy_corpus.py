@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import mlflow
+import pandas as pd
 import pytest
 from helpers import NOTEBOOKS, REPO, mlwb, sqlite_uri, write_config
 from messy import leaky_frame, messy_frame, rare_class_frame, write_duplicate_headers
@@ -76,14 +77,23 @@ def corpus(tmp_path_factory):
     leaky_frame().to_csv(root / "leaky.csv", index=False)
     rare_class_frame().to_csv(root / "rare.csv", index=False)
     results = {}
+    store = {"MLFLOW_TRACKING_URI": sqlite_uri(root)}  # whatever other tests left set
     for name in TABLES:
         config = write_config(root, f"{name}.yaml", config_text(name))
         results[name] = mlwb(
-            "run", str(config), "--project-dir", str(root), "--no-progress", "--jobs", "2"
-        )
-    mlflow.set_tracking_uri(sqlite_uri(root))
-    yield root, results, mlflow.MlflowClient()
-    mlflow.set_tracking_uri(None)
+            "run", str(config), "--project-dir", str(root), "--no-progress", "--jobs", "2",
+            env=store,
+        )  # fmt: skip
+    return root, results, mlflow.MlflowClient(store["MLFLOW_TRACKING_URI"])
+
+
+def artifact(client, run, path: str) -> Path:
+    """A local copy of an artifact of `run` from the corpus's own store."""
+    return Path(client.download_artifacts(run.info.run_id, path))
+
+
+def artifact_dict(client, run, path: str) -> dict:
+    return json.loads(artifact(client, run, path).read_text(encoding="utf-8"))
 
 
 def stage_run(client, name: str, stage: str):
@@ -97,7 +107,7 @@ def stage_run(client, name: str, stage: str):
 def screening_actions(client, name: str) -> tuple[object, dict[str, str]]:
     """A table's training run and the screening's action per column."""
     run = stage_run(client, name, "train")
-    screened = mlflow.artifacts.load_dict(f"runs:/{run.info.run_id}/screening/columns.json")
+    screened = artifact_dict(client, run, "screening/columns.json")
     assert all(c["reason"] for c in screened["columns"])
     return run, {c["column"]: c["action"] for c in screened["columns"]}
 
@@ -146,12 +156,10 @@ def test_reports_escape_names_and_show_no_machine_path(corpus):
 
 def test_a_leaky_column_is_flagged_everywhere_and_blocks_promotion(corpus):
     root, results, client = corpus
-    eda = mlflow.artifacts.load_dict(
-        f"runs:/{stage_run(client, 'leaky', 'eda').info.run_id}/eda/findings.json"
-    )
+    eda = artifact_dict(client, stage_run(client, "leaky", "eda"), "eda/findings.json")
     assert eda["probable_leaks"] == ["closing_status"]
     train = stage_run(client, "leaky", "train")
-    check = mlflow.artifacts.load_dict(f"runs:/{train.info.run_id}/leakage/check.json")
+    check = artifact_dict(client, train, "leakage/check.json")
     assert check["suspects"] == ["closing_status"]
     assert check["too_good"]["roc_auc"] >= 0.99
     page = report(root, train)
@@ -159,19 +167,14 @@ def test_a_leaky_column_is_flagged_everywhere_and_blocks_promotion(corpus):
     assert "closing_status" in page
     assert "version 1 rejected" in results["leaky"].stdout
     assert "No suspected leakage" in results["leaky"].stdout
-    clean = mlflow.artifacts.load_dict(
-        f"runs:/{stage_run(client, 'messy', 'train').info.run_id}/leakage/check.json"
-    )
+    clean = artifact_dict(client, stage_run(client, "messy", "train"), "leakage/check.json")
     assert clean["suspects"] == [] and clean["too_good"] == {}
 
 
 def test_explain_lists_proxies_of_sensitive_features(corpus):
     _, _, client = corpus
     run = stage_run(client, "statlog", "explain")
-    path = mlflow.artifacts.download_artifacts(f"runs:/{run.info.run_id}/fairness/proxies.csv")
-    import pandas as pd
-
-    table = pd.read_csv(path)
+    table = pd.read_csv(artifact(client, run, "fairness/proxies.csv"))
     assert set(table["sensitive"]) == {"personal_status", "age"}
     assert table["association"].between(0, 1).all()
     assert (table["proxy"] == (table["association"] >= 0.5)).all()
