@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mlworkbench.formatting import store_label
 from mlworkbench.reports import status_word, write_page
 
 DASHBOARD_FILE = "monitoring.html"
@@ -138,7 +139,7 @@ def rebuild(client: Any, reports_dir: Path) -> Path:
     )
     page = env.get_template("monitoring.html.j2").render(
         models=collect(client, reports_dir),
-        tracking_uri=client.tracking_uri,
+        tracking_uri=store_label(client.tracking_uri),
         generated=datetime.now(tz=UTC),
     )
     output = reports_dir / DASHBOARD_FILE

@@ -84,3 +84,16 @@ def left_aligned_text(frame: Any) -> tuple[str, str]:
     key = "mlwb-t" + hashlib.sha1(repr(positions).encode()).hexdigest()[:8]
     cells = ",".join(f".{key} td:nth-child({p}),.{key} th:nth-child({p})" for p in positions)
     return key, f"<style>{cells}{{text-align:left}}</style>"
+
+
+def store_label(uri: str) -> str:
+    """A tracking store as a report names it: a server's address as it is (without any
+    credentials), a local store by its file or folder name only, never a path of the machine."""
+    import re
+    from pathlib import PurePath
+
+    if uri.startswith(("http://", "https://")):
+        return re.sub(r"//[^/@]*@", "//", uri)
+    local = re.sub(r"^(sqlite|file):/*", "/", uri)
+    kind = " (SQLite)" if uri.startswith("sqlite:") else ""
+    return PurePath(local).name + kind

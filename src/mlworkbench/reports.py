@@ -16,7 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mlworkbench.formatting import format_fixed, format_number, left_aligned_text, status_word
+from mlworkbench.formatting import (
+    format_fixed,
+    format_number,
+    left_aligned_text,
+    status_word,
+    store_label,
+)
 from mlworkbench.notes import add_note as add_note  # notebooks call reports.add_note
 from mlworkbench.notes import notes_html as notes_html
 
@@ -412,7 +418,7 @@ def rebuild_index(client: Any, reports_dir: Path) -> Path:
     dashboard.rebuild(client, reports_dir)
     return render_index(
         collect_runs(client, reports_dir),
-        client.tracking_uri,
+        store_label(client.tracking_uri),
         reports_dir / INDEX_FILE,
         collect_models(client, reports_dir),
     )

@@ -70,6 +70,9 @@ def test_batch_output_equals_in_process_predictions(project):
         a.path for a in client.list_artifacts(run.info.run_id, "batch")
     }
     assert f"scoring-{MODEL}" in (root / "reports" / "index.html").read_text()
+    page = (root / "reports" / run.data.tags["mlwb.report"]).read_text(encoding="utf-8")
+    assert "rows of batch.csv" in page and "Wrote scored.parquet" in page
+    assert str(root) not in page  # no path of the machine in the report
 
 
 def test_a_batch_that_does_not_fit_is_refused_and_nothing_written(project):

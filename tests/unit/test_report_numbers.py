@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlworkbench import dashboard, reports
+from mlworkbench import dashboard, formatting, reports
 
 
 @pytest.mark.parametrize(
@@ -98,6 +98,8 @@ def test_index_and_dashboard_show_the_monitoring_status_in_words(tmp_path):
     assert not re.search(r"status[^<]*: 2\b", figures) and "status_level" not in page
     board = (reports_dir / dashboard.DASHBOARD_FILE).read_text()
     assert '<span class="badge ALERT">ALERT</span>' in board
+    for html in (page, board):  # the store by its file name, not its path on this machine
+        assert "<code>mlflow.db (SQLite)</code>" in html and str(tmp_path) not in html
 
 
 def test_dashboard_prefers_the_status_tag(tmp_path):
@@ -106,3 +108,16 @@ def test_dashboard_prefers_the_status_tag(tmp_path):
     _monitoring_run(client, tmp_path, "credit", 1.0, tag=True)
     (health,) = dashboard.collect(client, tmp_path)
     assert health.status == "WARN"
+
+
+@pytest.mark.parametrize(
+    ("uri", "label"),
+    [
+        ("sqlite:////srv/team/mlflow.db", "mlflow.db (SQLite)"),
+        ("http://ana:secret@127.0.0.1:5000", "http://127.0.0.1:5000"),
+        ("https://mlflow.example.org", "https://mlflow.example.org"),
+        ("file:///home/ana/project/mlruns", "mlruns"),
+    ],
+)
+def test_a_store_is_named_without_paths_or_credentials(uri, label):
+    assert formatting.store_label(uri) == label
