@@ -26,7 +26,7 @@ def collector(monkeypatch):
 
 
 def test_paths_module_files_and_line_numbers_are_stripped():
-    assert notes.strip_paths("could not read /root/data/credit.csv now") == (
+    assert notes.strip_paths("could not read /data/in/credit.csv now") == (
         "could not read credit.csv now"
     )
     assert notes.strip_paths("from /usr/lib/python3/site-packages/sklearn/_logistic.py:469") == (
@@ -60,7 +60,7 @@ def test_common_warnings_read_in_plain_words(category, message, expected):
 
 def test_other_warnings_keep_their_first_sentence_and_category_without_paths():
     sentence = notes.plain_sentence(
-        UserWarning, "Cache /work/main/.cache/x.parquet is stale. Rebuilt from /root/raw.csv."
+        UserWarning, "Cache /srv/app/.cache/x.parquet is stale. Rebuilt from /data/raw.csv."
     )
     assert sentence == "Cache x.parquet is stale. (UserWarning)"
     assert notes.plain_sentence("UserWarning", "") == (
@@ -77,7 +77,7 @@ def test_install_collects_real_warnings_counted_instead_of_printing(collector, c
         warnings.simplefilter("always")
         LogisticRegression(max_iter=1).fit(features, target)
         for _ in range(3):
-            warnings.warn("Batch /tmp/x/batch.csv has no dates.", UserWarning, stacklevel=1)
+            warnings.warn("Batch /srv/x/batch.csv has no dates.", UserWarning, stacklevel=1)
         np.log(np.zeros(1))
     assert notes.notes() == [
         notes.plain_sentence(ConvergenceWarning, ""),
@@ -102,8 +102,8 @@ def test_warnings_routed_through_logging_become_notes(collector, capsys):
 def test_notes_html_escapes_notes_and_says_when_there_are_none(collector):
     page = reports.notes_html()
     assert "Notes on this run" in page and notes.EMPTY in page and "<li>" not in page
-    reports.add_note("Rows <b>dropped</b> from /work/data/x.csv.")
-    reports.add_note("Rows <b>dropped</b> from /work/data/x.csv.")
+    reports.add_note("Rows <b>dropped</b> from /srv/data/x.csv.")
+    reports.add_note("Rows <b>dropped</b> from /srv/data/x.csv.")
     page = reports.notes_html()
     assert "<li>Rows &lt;b&gt;dropped&lt;/b&gt; from x.csv. (2 times)</li>" in page
-    assert "/work" not in page and notes.EMPTY not in page
+    assert "/srv" not in page and notes.EMPTY not in page
