@@ -25,7 +25,7 @@ install: $(STAMP) ## Create .venv (if missing) and install the project with its 
 
 demo: $(STAMP) ## Run the demo pipeline (German credit), then score and monitor two held-out batches
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlwb run $(CONFIG)
-	$(BIN)/python -m mlworkbench.demo reports/demo
+	$(BIN)/python -m mlworkbench.production.demo reports/demo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlwb score german-credit-risk@champion reports/demo/batch.csv --output reports/demo/scores.csv --id-column application
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlwb monitor german-credit-risk@champion reports/demo/batch.csv --id-column application
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlwb monitor german-credit-risk@champion reports/demo/shifted.csv --id-column application || test $$? -eq 4  # ALERT is expected here

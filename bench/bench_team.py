@@ -78,7 +78,7 @@ def _log_runs(uri: str, count: int) -> tuple[float, float]:
     """Milliseconds per logged run and per search of runs by tag."""
     from mlflow.entities import Metric, Param, RunTag
 
-    from mlworkbench.tracking import open_client
+    from mlworkbench.tracking.store import open_client
 
     client = open_client(uri)
     experiment = client.create_experiment(f"bench-log-{uuid.uuid4().hex[:8]}")

@@ -48,7 +48,7 @@ DATASETS = {
 
 def guardrail_seconds(source: Path, target: str, repeats: int) -> list[float]:
     """Wall seconds of the column screening and the leakage check on the training rows."""
-    from mlworkbench import data, leakage, screening, training
+    from mlworkbench.analysis import data, leakage, screening, training
 
     frame = data.load_dataset(str(source), target, "classification", [], {"na_values": ["?"]})
     split = training.split_data(frame, target, "classification")

@@ -12,7 +12,8 @@ import time
 
 import pandas as pd
 
-from mlworkbench import drift, training
+from mlworkbench.analysis import training
+from mlworkbench.production import drift
 
 
 def main(reference: str, current: str, output: str) -> None:

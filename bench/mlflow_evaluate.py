@@ -3,7 +3,7 @@
 
 Usage: mlflow_evaluate.py SOURCE TARGET EXPERIMENT VARIANT REPORT_JSON
 
-The fit is the train stage's (`trainer.train_and_evaluate` with its defaults: xgboost, 300
+The fit is the train stage's (`train_stage.train_and_evaluate` with its defaults: xgboost, 300
 trees, the same seed, split and out-of-fold threshold), so the evaluated rows are the train
 stage's test rows. VARIANT chooses what MLflow evaluates, each in a run of its own:
 
@@ -35,7 +35,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from mlworkbench import data, models, reports, tracking, trainer
+from mlworkbench.analysis import data, train_stage
+from mlworkbench.production import models
+from mlworkbench.reports import elements
+from mlworkbench.tracking import store
 
 EVALUATOR_CONFIG = {"log_model_explainability": True, "explainability_nsamples": 2000}
 
@@ -93,11 +96,13 @@ def main(source: str, target: str, experiment: str, variant: str, report: str) -
     import mlflow
     import pandas as pd
 
-    reports.prepare_notebook()
-    mlflow.set_tracking_uri(tracking.tracking_uri())
-    experiment_id = tracking.get_or_create_experiment(mlflow.MlflowClient(), experiment)
+    elements.prepare_notebook()
+    mlflow.set_tracking_uri(store.tracking_uri())
+    experiment_id = store.get_or_create_experiment(mlflow.MlflowClient(), experiment)
     frame = data.load_dataset(source, target, "classification", [], {"na_values": ["?"]})
-    outcome = trainer.train_and_evaluate(frame, target, "classification", trainer.TrainSettings())
+    outcome = train_stage.train_and_evaluate(
+        frame, target, "classification", train_stage.TrainSettings()
+    )
     trained, test = outcome.trained, outcome.split.test
     rows, positive = test.drop(columns=[target]), trained.classes[1]
     labelled = rows.assign(**{target: outcome.y_test})  # 0/1, positive class 1

@@ -10,15 +10,16 @@ import io
 import sys
 from pathlib import Path
 
-from mlworkbench import data, profiling, reports
+from mlworkbench.analysis import data, profiling
+from mlworkbench.reports import elements
 
 
 def main(source: str, target: str, output: Path) -> None:
     """Compute everything the EDA report shows and write the profiling page to `output`."""
-    reports.prepare_notebook()
+    elements.prepare_notebook()
     frame = data.load_dataset(source, target, "classification", [], {"na_values": ["?"]})
     result = profiling.analyse(frame, target, "classification", source)
-    reports.table_html(result.quality, percent=["missing_share"])
+    elements.table_html(result.quality, percent=["missing_share"])
     profiling.plot_target(frame, target, "classification").savefig(io.BytesIO(), format="png")
     plan = profiling.plan_profile(frame, sample_rows=100_000, minimal_above_cells=1_000_000)
     output.write_text(profiling.profile_html(frame, plan, f"Profile of {source}"), "utf-8")

@@ -1,7 +1,7 @@
 """The explain stage's computation in one plain Python process: the benchmark's baseline.
 
 Same model loading, SHAP, PDP/ICE, fairness, error cohorts, summary and plots (rendered to
-PNG in memory) as notebooks/03-explain.ipynb with its defaults, without Papermill, a kernel,
+PNG in memory) as notebooks/03-explanation.ipynb with its defaults, without Papermill, a kernel,
 MLflow logging or nbconvert. Reads the newest training run of `experiment` in the project's
 store, like the stage does.
 """
@@ -15,12 +15,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from mlworkbench import data, explain, shapley, tracking
+from mlworkbench.analysis import data
+from mlworkbench.analysis.explain import explanation, shapley
+from mlworkbench.tracking import store
 
 
-def render(subject: explain.Subject, features: list[str]) -> None:
+def render(subject: explanation.Subject, features: list[str]) -> None:
     """The stage's analysis of `subject` with every chart drawn and every table written."""
-    analysis = explain.analyse(subject, features, explain.ExplainSettings())
+    analysis = explanation.analyse(subject, features, explanation.ExplainSettings())
     attributions = analysis.attributions
     figures = [
         shapley.plot_importance(attributions),
@@ -36,20 +38,20 @@ def render(subject: explain.Subject, features: list[str]) -> None:
     for figure in figures:
         figure.savefig(io.BytesIO(), format="png")
     tables = [analysis.cohorts, analysis.interactions, *analysis.groups.values()]
-    print(sum(len(t.to_csv()) for t in tables), len(explain.summary_sentences(analysis)))
+    print(sum(len(t.to_csv()) for t in tables), len(explanation.summary_sentences(analysis)))
 
 
 def main(source: str, target: str, experiment: str, sensitive: str) -> None:
     """Explain the newest trained model of `experiment` on its test rows."""
     import mlflow
 
-    from mlworkbench import reports
+    from mlworkbench.reports import elements
 
-    reports.prepare_notebook()
-    mlflow.set_tracking_uri(tracking.tracking_uri())
+    elements.prepare_notebook()
+    mlflow.set_tracking_uri(store.tracking_uri())
     features = sensitive.split(",")
     frame = data.load_dataset(source, target, "classification", features, {"na_values": ["?"]})
-    render(explain.load_subject(frame, target, "classification", "", "", experiment), features)
+    render(explanation.load_subject(frame, target, "classification", "", "", experiment), features)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ import plain_eda
 import plain_explain
 import plain_train
 
-from mlworkbench import data, explain, training
+from mlworkbench.analysis import data, training
+from mlworkbench.analysis.explain import explanation
 
 
 def main(source: str, target: str, sensitive: str, profile: Path) -> None:
@@ -22,7 +23,7 @@ def main(source: str, target: str, sensitive: str, profile: Path) -> None:
     outcome = plain_train.train(frame, target)
     rows = outcome.split.test
     y, _ = training.encode_target(rows[target], "classification", outcome.trained.classes)
-    subject = explain.Subject(
+    subject = explanation.Subject(
         outcome.trained.pipeline,
         outcome.trained.classes,
         outcome.trained.threshold,

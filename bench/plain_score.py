@@ -11,7 +11,7 @@ import sys
 import mlflow
 import pandas as pd
 
-from mlworkbench.tracking import tracking_uri
+from mlworkbench.tracking.store import tracking_uri
 
 
 def main(model_uri: str, source: str, output: str) -> None:

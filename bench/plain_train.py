@@ -10,12 +10,15 @@ import io
 import sys
 from typing import Any
 
-from mlworkbench import data, evaluation, reports, trainer
+from mlworkbench.analysis import data, evaluation, train_stage
+from mlworkbench.reports import elements
 
 
-def train(frame: Any, target: str) -> trainer.TrainingOutcome:
+def train(frame: Any, target: str) -> train_stage.TrainingOutcome:
     """Train and evaluate the default model on `frame` and draw its diagnostic plots."""
-    outcome = trainer.train_and_evaluate(frame, target, "classification", trainer.TrainSettings())
+    outcome = train_stage.train_and_evaluate(
+        frame, target, "classification", train_stage.TrainSettings()
+    )
     figure = evaluation.plot_diagnostics(
         outcome.kind,
         outcome.y_test,
@@ -29,7 +32,7 @@ def train(frame: Any, target: str) -> trainer.TrainingOutcome:
 
 def main(source: str, target: str) -> None:
     """Train and evaluate the default model on `source`."""
-    reports.prepare_notebook()
+    elements.prepare_notebook()
     frame = data.load_dataset(source, target, "classification", [], {"na_values": ["?"]})
     outcome = train(frame, target)
     print(outcome.evaluation.metrics[outcome.evaluation.primary])

@@ -18,7 +18,7 @@ import pytest
 from helpers import NOTEBOOKS, mlwb, sqlite_uri, write_config
 from servers import dask_cluster, free_port
 
-from mlworkbench.tracking import open_client
+from mlworkbench.tracking.store import open_client
 
 pytestmark = pytest.mark.notebook
 

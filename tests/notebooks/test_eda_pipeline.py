@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from helpers import CONFIGS, NOTEBOOKS, mlwb, sqlite_uri
 
-from mlworkbench.config import load_config
+from mlworkbench.pipeline.config import load_config
 
 pytestmark = pytest.mark.notebook
 

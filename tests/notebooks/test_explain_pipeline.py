@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from helpers import CASES, CONFIGS, mlwb, stage_run, write_config
 
-from mlworkbench import data
+from mlworkbench.analysis import data
 
 pytestmark = pytest.mark.notebook
 

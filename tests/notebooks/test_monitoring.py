@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from helpers import NOTEBOOKS, mlwb, write_config
 
-from mlworkbench import data, demo
+from mlworkbench.analysis import data
+from mlworkbench.production import demo
 
 pytestmark = pytest.mark.notebook
 

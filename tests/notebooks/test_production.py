@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 from helpers import NOTEBOOKS, mlwb, sqlite_uri
 
-from mlworkbench import data, serving
+from mlworkbench.analysis import data
+from mlworkbench.production import serving
 
 pytestmark = pytest.mark.notebook
 
@@ -117,7 +118,7 @@ def test_scoring_by_alias_follows_the_alias_when_it_moves(project):
 
 
 def test_an_interrupted_write_leaves_the_previous_output_untouched(tmp_path):
-    from mlworkbench import scoring
+    from mlworkbench.production import scoring
 
     output = tmp_path / "out.parquet"
     scoring.write_atomic(pd.DataFrame({"prediction": [1, 0]}), output)

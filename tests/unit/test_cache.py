@@ -9,7 +9,7 @@ import time
 
 from helpers import NOTEBOOKS
 
-from mlworkbench import cache
+from mlworkbench.pipeline import reuse
 
 
 def _inputs(notebook, **changes):
@@ -20,51 +20,51 @@ def _inputs(notebook, **changes):
         "packages": {"pandas": "2.3.3"},
     }
     values.update(changes)
-    return cache.stage_inputs(notebook, **values)
+    return reuse.stage_inputs(notebook, **values)
 
 
 def test_key_ignores_outputs_and_the_run_it_logs_into(tmp_path):
     notebook = tmp_path / "02-train.ipynb"
     shutil.copy(NOTEBOOKS / "02-train.ipynb", notebook)
-    key = cache.cache_key(_inputs(notebook))
+    key = reuse.cache_key(_inputs(notebook))
     nb = json.loads(notebook.read_text())
     nb["cells"][0]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "hi"}]
     nb["cells"][0]["execution_count"] = 7
     notebook.write_text(json.dumps(nb))
     other_run = {"model": "xgboost", "mlflow_run_id": "zzz", "report_dir": "/elsewhere"}
-    assert cache.cache_key(_inputs(notebook, parameters=other_run)) == key
+    assert reuse.cache_key(_inputs(notebook, parameters=other_run)) == key
 
 
 def test_key_changes_with_each_input(tmp_path):
     notebook = tmp_path / "02-train.ipynb"
     shutil.copy(NOTEBOOKS / "02-train.ipynb", notebook)
-    key = cache.cache_key(_inputs(notebook))
+    key = reuse.cache_key(_inputs(notebook))
     changed = [
         _inputs(notebook, parameters={"model": "linear"}),
         _inputs(notebook, data_digest="d2"),
         _inputs(notebook, upstream={"train_run_id": "r2"}),
         _inputs(notebook, packages={"pandas": "3.0.0"}),
     ]
-    assert all(cache.cache_key(c) != key for c in changed)
+    assert all(reuse.cache_key(c) != key for c in changed)
     nb = json.loads(notebook.read_text())
     nb["cells"][-1]["source"] = "print('an edited cell')"
     notebook.write_text(json.dumps(nb))
-    assert cache.cache_key(_inputs(notebook)) != key
+    assert reuse.cache_key(_inputs(notebook)) != key
 
 
 def test_force_names_all_or_some_stages():
-    assert not cache.forced(None, "train")
-    assert cache.forced("all", "train") and cache.forced("", "eda")
-    assert cache.forced("train, explain", "explain") and not cache.forced("train", "eda")
+    assert not reuse.forced(None, "train")
+    assert reuse.forced("all", "train") and reuse.forced("", "eda")
+    assert reuse.forced("train, explain", "explain") and not reuse.forced("train", "eda")
 
 
 def test_force_names_must_be_stages():
-    assert cache.unknown_forced("tarin,eda", ["eda", "train"]) == ["tarin"]
-    assert cache.unknown_forced("all", ["eda"]) == [] and cache.unknown_forced(None, []) == []
+    assert reuse.unknown_forced("tarin,eda", ["eda", "train"]) == ["tarin"]
+    assert reuse.unknown_forced("all", ["eda"]) == [] and reuse.unknown_forced(None, []) == []
 
 
 def test_a_claimed_key_makes_the_second_claimant_wait():
-    claims, order = cache.Claims(), []
+    claims, order = reuse.Claims(), []
 
     def hold(name, seconds):
         with claims.claim("k"):
@@ -89,6 +89,6 @@ def test_model_alias_parameters_resolve_to_the_version_they_point_at(tmp_path):
         client.create_model_version("m", source=str(tmp_path))
     client.set_registered_model_alias("m", "champion", "1")
     parameters = {"model_uri": "models:/m@champion", "other": "models:/absent@x", "n": 3}
-    assert cache.model_references(client, parameters) == {"model_uri": "1", "other": ""}
+    assert reuse.model_references(client, parameters) == {"model_uri": "1", "other": ""}
     client.set_registered_model_alias("m", "champion", "2")
-    assert cache.model_references(client, parameters)["model_uri"] == "2"
+    assert reuse.model_references(client, parameters)["model_uri"] == "2"

@@ -8,9 +8,9 @@ import mlflow
 import pytest
 from helpers import sqlite_uri
 
-from mlworkbench import cluster
 from mlworkbench.exceptions import ClusterError
-from mlworkbench.tracking import open_client, store_problem
+from mlworkbench.pipeline import cluster
+from mlworkbench.tracking.store import open_client, store_problem
 
 EXPECTED = {"version": "0.1.0", "code": "abc", "packages": {"mlflow": "3.17.2", "shap": "0.51.0"}}
 
@@ -113,7 +113,7 @@ def test_a_stage_whose_worker_died_is_retried_once_as_a_new_run(tmp_path):
 
 
 def test_the_index_shows_the_attempt_that_counts(tmp_path):
-    from mlworkbench import reports
+    from mlworkbench.reports import elements
 
     client = open_client(sqlite_uri(tmp_path))
     experiment = client.create_experiment("e")
@@ -124,8 +124,8 @@ def test_the_index_shows_the_attempt_that_counts(tmp_path):
     retry = cluster._claim_attempt(client, first, "tcp://b:1")
     client.set_terminated(retry, "FINISHED")
 
-    (entry,) = reports.collect_runs(client, tmp_path)
+    (entry,) = elements.collect_runs(client, tmp_path)
     (stage,) = entry.stages
     assert (stage.name, stage.status, stage.retried) == ("train", "FINISHED", True)
-    page = reports.render_index([entry], sqlite_uri(tmp_path), tmp_path / "index.html", [])
+    page = elements.render_index([entry], sqlite_uri(tmp_path), tmp_path / "index.html", [])
     assert "run again: the Dask worker running it died" in page.read_text()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import mlflow
 import pytest
 
-from mlworkbench import comparison
 from mlworkbench.exceptions import MlwbError
+from mlworkbench.reports import comparison
 
 
 def make_runs(client, experiment, rows):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from helpers import CONFIGS, write_config
 
-from mlworkbench.config import discover_stages, load_config
 from mlworkbench.exceptions import ConfigError, DataSourceNotFoundError, TargetMissingError
+from mlworkbench.pipeline.config import discover_stages, load_config
 
 GOOD = """\
 experiment: t

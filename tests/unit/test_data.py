@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from mlworkbench import data
+from mlworkbench.analysis import data
 from mlworkbench.exceptions import (
     DataSourceNotFoundError,
     EmptyDataError,

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from helpers import REPO
 
-from mlworkbench import drift, training
+from mlworkbench.analysis import training
+from mlworkbench.production import drift
 
 ADULT = REPO.parent / "shared" / "data" / "adult.csv"
 

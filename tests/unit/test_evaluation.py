@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlworkbench import evaluation
+from mlworkbench.analysis import evaluation
 
 
 def test_threshold_rules():

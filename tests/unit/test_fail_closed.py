@@ -11,8 +11,9 @@ import mlflow
 import pytest
 from helpers import mlwb
 
-from mlworkbench import promotion, tracking
 from mlworkbench.exceptions import RegistryError
+from mlworkbench.governance import promotion
+from mlworkbench.tracking import store
 
 REGISTRY_TABLES = ("registered_model_aliases", "model_version_tags", "model_versions")
 
@@ -133,7 +134,7 @@ def test_promote_command_fails_fast_on_an_unreachable_server(tmp_path):
     assert time.monotonic() - started < 60
     missing_store = mlwb(
         "promote", "m", "1", "--reason", "why", "--project-dir", str(tmp_path),
-        env={"MLFLOW_TRACKING_URI": tracking.default_store(tmp_path)},
+        env={"MLFLOW_TRACKING_URI": store.default_store(tmp_path)},
     )  # fmt: skip
     assert missing_store.returncode == 5
     assert f"tracking store {tmp_path / 'mlflow.db'} does not exist here" in missing_store.stderr

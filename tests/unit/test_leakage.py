@@ -7,13 +7,15 @@ import pandas as pd
 import pytest
 from messy import leaky_frame, messy_frame, rare_class_frame
 
-from mlworkbench import governance, leakage, profiling, promotion, proxies, trainer
+from mlworkbench.analysis import leakage, profiling, train_stage
+from mlworkbench.analysis.explain import proxies
+from mlworkbench.governance import checklist, promotion
 
 
 @pytest.fixture(scope="module")
 def leaky_outcome():
-    return trainer.train_and_evaluate(
-        leaky_frame(), "outcome", "classification", trainer.TrainSettings()
+    return train_stage.train_and_evaluate(
+        leaky_frame(), "outcome", "classification", train_stage.TrainSettings()
     )
 
 
@@ -31,16 +33,16 @@ def test_a_copy_of_the_target_is_a_suspect_and_too_good(leaky_outcome):
 
 
 def test_an_honest_table_raises_no_warning():
-    outcome = trainer.train_and_evaluate(
-        messy_frame(), "outcome", "classification", trainer.TrainSettings()
+    outcome = train_stage.train_and_evaluate(
+        messy_frame(), "outcome", "classification", train_stage.TrainSettings()
     )
     assert outcome.leakage_warning() == []
     assert outcome.single_feature["score"].max() < 0.8
 
 
 def test_accuracy_of_a_rare_class_is_not_too_good():
-    outcome = trainer.train_and_evaluate(
-        rare_class_frame(), "outcome", "classification", trainer.TrainSettings()
+    outcome = train_stage.train_and_evaluate(
+        rare_class_frame(), "outcome", "classification", train_stage.TrainSettings()
     )
     assert outcome.evaluation.metrics["accuracy"] >= 0.99  # the majority class alone
     assert outcome.too_good() == {}
@@ -85,14 +87,14 @@ def test_proxies_are_measured_against_each_sensitive_feature():
 
 
 def item(item_id, status):
-    return governance.Item("integrity", item_id, status, "", governance.Evidence(""), item_id)
+    return checklist.Item("integrity", item_id, status, "", checklist.Evidence(""), item_id)
 
 
 def test_a_fail_item_blocks_unless_waived_with_a_reason():
     items = [item("no_leakage", "FAIL"), item("reproducible", "PASS")]
     blocked = promotion.checklist_check([], [i.check for i in items if i.blocks], True)
     assert not blocked.passed and "1 item(s) FAIL: no_leakage" in blocked.detail
-    governance.apply_waivers(items, {"no_leakage": " Recorded before the decision. "})
+    checklist.apply_waivers(items, {"no_leakage": " Recorded before the decision. "})
     assert items[0].waiver == "Recorded before the decision." and not items[0].blocks
     waived = [f"{i.check} ({i.id}): {i.waiver}" for i in items if i.waiver]
     check = promotion.checklist_check([], [i.check for i in items if i.blocks], True, waived)
@@ -101,12 +103,12 @@ def test_a_fail_item_blocks_unless_waived_with_a_reason():
 
 
 def test_waivers_are_checked_in_the_config():
-    problems = governance.check_section(
+    problems = checklist.check_section(
         {"waivers": {"no_leakage": "", "typo_item": "because", "reproducible": "ok"}}, "c.yaml"
     )
     assert any("unknown checklist item 'typo_item'" in p for p in problems)
     assert any("waiver of 'no_leakage' needs a written reason" in p for p in problems)
     assert len(problems) == 2
-    assert governance.check_section({"waivers": ["no_leakage"]}, "c.yaml") == [
+    assert checklist.check_section({"waivers": ["no_leakage"]}, "c.yaml") == [
         "c.yaml: 'governance.waivers' must map checklist item ids to reasons."
     ]

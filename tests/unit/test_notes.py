@@ -10,7 +10,7 @@ import pytest
 from pandas.errors import PerformanceWarning
 from sklearn.exceptions import ConvergenceWarning, UndefinedMetricWarning
 
-from mlworkbench import notes, reports
+from mlworkbench.reports import elements, notes
 
 
 @pytest.fixture
@@ -100,10 +100,10 @@ def test_warnings_routed_through_logging_become_notes(collector, capsys):
 
 
 def test_notes_html_escapes_notes_and_says_when_there_are_none(collector):
-    page = reports.notes_html()
+    page = elements.notes_html()
     assert "Notes on this run" in page and notes.EMPTY in page and "<li>" not in page
-    reports.add_note("Rows <b>dropped</b> from /srv/data/x.csv.")
-    reports.add_note("Rows <b>dropped</b> from /srv/data/x.csv.")
-    page = reports.notes_html()
+    elements.add_note("Rows <b>dropped</b> from /srv/data/x.csv.")
+    elements.add_note("Rows <b>dropped</b> from /srv/data/x.csv.")
+    page = elements.notes_html()
     assert "<li>Rows &lt;b&gt;dropped&lt;/b&gt; from x.csv. (2 times)</li>" in page
     assert "/srv" not in page and notes.EMPTY not in page

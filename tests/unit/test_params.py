@@ -7,7 +7,7 @@ import pytest
 from helpers import NOTEBOOKS
 
 from mlworkbench.exceptions import NotebookContractError
-from mlworkbench.params import check_parameters, read_contract, value_matches_type
+from mlworkbench.pipeline.contracts import check_parameters, read_contract, value_matches_type
 
 
 def make_notebook(path, parameters_source, tagged=True):

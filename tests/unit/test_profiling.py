@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlworkbench import data, profiling
+from mlworkbench.analysis import data, profiling
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlworkbench import dashboard, formatting, reports
+from mlworkbench.reports import dashboard, elements, formatting
 
 
 @pytest.mark.parametrize(
@@ -36,7 +36,7 @@ from mlworkbench import dashboard, formatting, reports
     ],
 )
 def test_format_number(value, expected):
-    assert reports.format_number(value) == expected
+    assert elements.format_number(value) == expected
 
 
 def test_table_html_never_uses_scientific_notation():
@@ -50,19 +50,19 @@ def test_table_html_never_uses_scientific_notation():
             "auc": [0.81234, 0.9, 0.70001],
         }
     )
-    table = reports.table_html(frame, percent=["share"], decimals={"auc": 3})
+    table = elements.table_html(frame, percent=["share"], decimals={"auc": 3})
     assert not re.search(r"\de[+-]\d", table)
     for text in ("32,220", "1,234,567.5", "0.000123", "22,000", "True", "25.0%", "0.812", "–"):
         assert f">{text}<" in table, text
 
 
 def test_format_figure_reads_as_people_do():
-    assert reports.format_figure(32220.5) == "32,220.5"
-    assert reports.format_figure(1_234_567.0, "rows") == "1,234,567"
-    assert reports.format_figure(2.0, "status_level") == "ALERT"
-    assert reports.format_figure(0.0, "status_level") == "OK"
-    assert reports.format_figure(1.0, "promoted") == "yes"
-    assert reports.format_figure(0.253, "missing_share") == "25.3%"
+    assert elements.format_figure(32220.5) == "32,220.5"
+    assert elements.format_figure(1_234_567.0, "rows") == "1,234,567"
+    assert elements.format_figure(2.0, "status_level") == "ALERT"
+    assert elements.format_figure(0.0, "status_level") == "OK"
+    assert elements.format_figure(1.0, "promoted") == "yes"
+    assert elements.format_figure(0.253, "missing_share") == "25.3%"
 
 
 def _monitoring_run(client, tmp_path, model: str, level: float, tag: bool) -> None:
@@ -91,7 +91,7 @@ def test_index_and_dashboard_show_the_monitoring_status_in_words(tmp_path):
     client.create_registered_model("credit")
     _monitoring_run(client, tmp_path, "credit", 2.0, tag=False)
     reports_dir = tmp_path / "reports"
-    page = reports.rebuild_index(client, reports_dir).read_text()
+    page = elements.rebuild_index(client, reports_dir).read_text()
     figures = re.search(r'<div class="figures">(.*?)</div>', page, re.S).group(1)
     assert 'monitoring status: <span class="badge ALERT">ALERT</span>' in figures
     assert "rows: 32,220" in figures and "largest PSI: 0.41" in figures

@@ -10,7 +10,7 @@ import mlflow
 import nbformat
 import pandas as pd
 
-from mlworkbench import reports
+from mlworkbench.reports import elements
 
 PNG = base64.b64encode(
     bytes.fromhex(
@@ -35,7 +35,7 @@ def executed_notebook(path):
 
 
 def test_report_hides_code_keeps_outputs_and_loads_nothing_remote(tmp_path):
-    html = reports.notebook_to_html(executed_notebook(tmp_path / "n.ipynb"), tmp_path / "n.html")
+    html = elements.notebook_to_html(executed_notebook(tmp_path / "n.ipynb"), tmp_path / "n.html")
     page = html.read_text()
     assert "Title here" in page
     assert "secret_code_line" not in page
@@ -46,13 +46,13 @@ def test_report_hides_code_keeps_outputs_and_loads_nothing_remote(tmp_path):
 
 def test_table_html_escapes_data_and_formats_shares():
     frame = pd.DataFrame({"column": ["<b>x</b>"], "missing_share": [0.25], "score": [float("nan")]})
-    table = reports.table_html(frame, percent=["missing_share"], headers={"column": "Column"})
+    table = elements.table_html(frame, percent=["missing_share"], headers={"column": "Column"})
     assert "&lt;b&gt;x&lt;/b&gt;" in table and "<b>x</b>" not in table
     assert "25.0%" in table and "–" in table and ">Column<" in table
 
 
 def test_callout_escapes_sentences():
-    box = reports.callout("T & C", ["<script>alert(1)</script>"])
+    box = elements.callout("T & C", ["<script>alert(1)</script>"])
     assert "<script>" not in box and "&lt;script&gt;" in box and "T &amp; C" in box
 
 
@@ -61,7 +61,7 @@ def test_show_figure_closes_it():
     import matplotlib.pyplot as plt
 
     fig, _ = plt.subplots()
-    reports.show_figure(fig)
+    elements.show_figure(fig)
     assert not plt.fignum_exists(fig.number)
 
 
@@ -91,7 +91,7 @@ def test_index_lists_runs_newest_first_and_escapes_names(tmp_path):
         client.log_metric(child, "rows", 1000)
         client.set_terminated(child, "FINISHED")
         client.set_terminated(parent, "FAILED" if name == "second" else "FINISHED")
-    index = reports.rebuild_index(client, reports_dir)
+    index = elements.rebuild_index(client, reports_dir)
     page = index.read_text()
     assert "<script>evil" not in page and "&lt;script&gt;evil&lt;/script&gt;" in page
     assert page.index("second") < page.index("&lt;script&gt;evil")
@@ -102,11 +102,11 @@ def test_index_lists_runs_newest_first_and_escapes_names(tmp_path):
 
 def test_empty_store_gives_an_index_that_says_what_to_do(tmp_path):
     client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    page = reports.rebuild_index(client, tmp_path / "reports").read_text()
+    page = elements.rebuild_index(client, tmp_path / "reports").read_text()
     assert "No pipeline runs yet" in page
 
 
 def test_format_figure():
-    assert reports.format_figure(48842.0) == "48,842"
-    assert reports.format_figure(0.01234) == "0.0123"
-    assert reports.format_figure(0.01234, "missing_share") == "1.2%"
+    assert elements.format_figure(48842.0) == "48,842"
+    assert elements.format_figure(0.01234) == "0.0123"
+    assert elements.format_figure(0.01234, "missing_share") == "1.2%"

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from messy import messy_frame
 
-from mlworkbench import screening, shapley, trainer
+from mlworkbench.analysis import screening, train_stage
+from mlworkbench.analysis.explain import shapley
 from mlworkbench.exceptions import UnknownColumnError
 
 
@@ -131,14 +132,14 @@ def test_the_screen_transforms_raw_rows_and_keeps_their_index(messy):
 def test_a_frame_with_nothing_left_to_train_on_is_refused():
     frame = pd.DataFrame({"id": range(100), "empty": np.nan, "y": [0, 1] * 50})
     with pytest.raises(Exception, match="No feature column is left") as caught:
-        trainer.train_and_evaluate(frame, "y", "classification", trainer.TrainSettings())
+        train_stage.train_and_evaluate(frame, "y", "classification", train_stage.TrainSettings())
     assert "id: identifier-like" in str(caught.value)
 
 
 @pytest.mark.parametrize("model", ["xgboost", "linear", "random_forest", "hist_gradient_boosting"])
 def test_every_model_trains_and_explains_additively_on_the_messy_table(messy, model):
-    outcome = trainer.train_and_evaluate(
-        messy, "outcome", "classification", trainer.TrainSettings(model=model)
+    outcome = train_stage.train_and_evaluate(
+        messy, "outcome", "classification", train_stage.TrainSettings(model=model)
     )
     assert outcome.evaluation.metrics["roc_auc"] > 0.8
     rows = outcome.split.test.drop(columns=["outcome"])
@@ -156,8 +157,8 @@ def test_a_column_empty_in_every_training_row_still_explains(messy):
     frame = messy.copy()
     frame["sparse"] = np.nan
     frame.loc[frame.index[:3], "sparse"] = [1.0, 2.0, 3.0]  # present in three rows only
-    outcome = trainer.train_and_evaluate(
-        frame, "outcome", "classification", trainer.TrainSettings(keep_columns=["empty"])
+    outcome = train_stage.train_and_evaluate(
+        frame, "outcome", "classification", train_stage.TrainSettings(keep_columns=["empty"])
     )
     rows = outcome.split.test.drop(columns=["outcome"])
     attributions = shapley.compute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mlworkbench.exceptions import ConfigError
-from mlworkbench.sweep import apply, expand, label
+from mlworkbench.pipeline.sweep import apply, expand, label
 
 RAW = {
     "experiment": "x",

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlworkbench import data, screening, training
+from mlworkbench.analysis import data, screening, training
+from mlworkbench.analysis.training import ModelConfigError
 from mlworkbench.exceptions import DataError
-from mlworkbench.training import ModelConfigError
 
 
 def test_unknown_model_and_hyperparameter_are_refused_with_the_choices():

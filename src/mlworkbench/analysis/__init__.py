@@ -1,0 +1,1 @@
+"""Model development: data loading and column screening, profiling, training, evaluation."""

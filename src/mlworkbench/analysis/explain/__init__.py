@@ -1,0 +1,1 @@
+"""Responsible-AI analysis of a trained model: SHAP values, dependence, fairness, cohorts."""

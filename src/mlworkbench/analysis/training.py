@@ -1,0 +1,406 @@
+"""Model training: the model catalogue, preprocessing, data splits and fitting.
+
+Preprocessing and model form one scikit-learn Pipeline, so a fitted model takes raw rows
+exactly as they appear in the source data. Classification targets are encoded as 0..K-1
+for fitting (xgboost needs that); `TrainedModel.classes` maps them back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlworkbench.exceptions import DataError, MlwbError
+
+
+class ModelConfigError(MlwbError):
+    """An unknown model or a hyperparameter the model does not accept."""
+
+    exit_code = 2
+
+
+SPLITS = ("stratified", "group", "time")
+
+
+def _xgboost(task: str) -> Callable[..., Any]:
+    import xgboost
+
+    return xgboost.XGBClassifier if task == "classification" else xgboost.XGBRegressor
+
+
+def _linear(task: str) -> Callable[..., Any]:
+    from sklearn import linear_model
+
+    return linear_model.LogisticRegression if task == "classification" else linear_model.Ridge
+
+
+def _random_forest(task: str) -> Callable[..., Any]:
+    from sklearn import ensemble
+
+    if task == "classification":
+        return ensemble.RandomForestClassifier
+    return ensemble.RandomForestRegressor
+
+
+def _hist_gradient_boosting(task: str) -> Callable[..., Any]:
+    from sklearn import ensemble
+
+    if task == "classification":
+        return ensemble.HistGradientBoostingClassifier
+    return ensemble.HistGradientBoostingRegressor
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model family: its estimator class per task, whether it needs scaled inputs, and the
+    defaults the workbench sets (a hyperparameter mapping overrides them)."""
+
+    estimator: Callable[[str], Callable[..., Any]]
+    scale: bool
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+
+MODELS: dict[str, ModelSpec] = {
+    "xgboost": ModelSpec(
+        _xgboost,
+        scale=False,
+        defaults={"n_estimators": 300, "max_depth": 4, "learning_rate": 0.05},
+    ),
+    "linear": ModelSpec(_linear, scale=True, defaults={"max_iter": 2000}),
+    "random_forest": ModelSpec(_random_forest, scale=False, defaults={"n_estimators": 300}),
+    "hist_gradient_boosting": ModelSpec(_hist_gradient_boosting, scale=False),
+}
+"""The model families a config can name."""
+
+
+def available_threads() -> int:
+    """Threads a fit may use: `MLWB_THREADS` (the runner's share of the cores when stages or
+    pipelines run side by side), else every core."""
+    import os
+
+    return int(os.environ.get("MLWB_THREADS") or 0) or os.cpu_count() or 1
+
+
+def make_estimator(model: str, task: str, hyperparameters: Mapping[str, Any], seed: int) -> Any:
+    """The untrained estimator for `model`, with checked hyperparameters.
+
+    Raises:
+        ModelConfigError: unknown model, or a hyperparameter the estimator does not accept.
+    """
+    if model not in MODELS:
+        raise ModelConfigError(f"Unknown model '{model}'. Models: {', '.join(MODELS)}.")
+    spec = MODELS[model]
+    estimator_class = spec.estimator(task)
+    accepted = set(estimator_class().get_params())
+    unknown = sorted(set(hyperparameters) - accepted)
+    if unknown:
+        raise ModelConfigError(
+            f"Model '{model}' ({estimator_class.__name__}) does not accept the hyperparameter(s) "
+            f"{', '.join(unknown)}. Accepted: {', '.join(sorted(accepted))}."
+        )
+    settings = {k: v for k, v in spec.defaults.items() if k in accepted}
+    if model == "linear" and task == "regression":
+        settings.pop("max_iter", None)
+    if "random_state" in accepted:
+        settings["random_state"] = seed
+    if "n_jobs" in accepted and model != "linear":
+        settings["n_jobs"] = available_threads()
+    settings.update(hyperparameters)
+    return estimator_class(**settings)
+
+
+def check_settings(values: Mapping[str, Any], task: str) -> list[str]:
+    """Problems with a train stage's model settings, found before any kernel starts."""
+    try:
+        make_estimator(
+            values.get("model", "xgboost"), task, values.get("hyperparameters", {}), seed=0
+        )
+    except (ModelConfigError, TypeError) as exc:
+        return [str(exc)]
+    return []
+
+
+def make_pipeline(
+    screening: Any, model: str, task: str, hyperparameters: Mapping[str, Any], seed: int
+) -> Any:
+    """Column screening (`screening.ColumnScreen`), preprocessing (imputation, one-hot
+    encoding, scaling where the model needs it) and the model as one scikit-learn Pipeline
+    taking raw rows.
+
+    Imputers keep a column that is empty in every training row (as zeros), so the encoded
+    columns always line up with the screened ones.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline, make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+    from mlworkbench.analysis.screening import ColumnScreen
+
+    estimator = make_estimator(model, task, hyperparameters, seed)
+    numeric, categorical = screening.features("numeric"), screening.features("categorical")
+    if not numeric and not categorical:
+        dropped = "; ".join(f"{d.column}: {d.reason}" for d in screening.dropped())
+        raise DataError(
+            "No feature column is left to train on after screening"
+            + (f" ({dropped})" if dropped else "")
+            + ". Name columns to use in keep_columns."
+        )
+    numeric_steps = [SimpleImputer(strategy="median", keep_empty_features=True)]
+    if MODELS[model].scale:
+        numeric_steps.append(StandardScaler())
+    categorical_steps = [
+        FunctionTransformer(_as_text, feature_names_out="one-to-one"),
+        SimpleImputer(strategy="constant", fill_value="(missing)", keep_empty_features=True),
+        OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5, sparse_output=False),
+    ]
+    preprocess = ColumnTransformer(
+        [
+            ("numeric", make_pipeline(*numeric_steps), numeric),
+            ("categorical", make_pipeline(*categorical_steps), categorical),
+        ],
+        remainder="drop",
+        verbose_feature_names_out=False,
+    )
+    return Pipeline(
+        [("screen", ColumnScreen(screening)), ("preprocess", preprocess), ("model", estimator)]
+    )
+
+
+def _as_text(values: Any) -> Any:
+    """Categorical values as strings (missing stays missing), so mixed types encode alike."""
+    frame = pd.DataFrame(values)
+    return frame.astype(str).where(frame.notna(), np.nan)
+
+
+@dataclass
+class Split:
+    """Training and test rows, and how they were chosen."""
+
+    train: pd.DataFrame
+    test: pd.DataFrame
+    strategy: str
+    description: str
+
+
+def split_data(
+    frame: pd.DataFrame,
+    target: str,
+    task: str,
+    strategy: str = "stratified",
+    test_size: float = 0.25,
+    seed: int = 42,
+    group_column: str = "",
+    time_column: str = "",
+) -> Split:
+    """Split rows into training and test sets.
+
+    `stratified` keeps class shares (classification) with a random split; `group` keeps all
+    rows of a group on one side; `time` trains on the past and tests on the future.
+
+    Raises:
+        DataError: unknown strategy or column, a time column that is not a date, or a class
+            with fewer than 2 rows on either side.
+    """
+    from sklearn.model_selection import GroupShuffleSplit, train_test_split
+
+    if strategy not in SPLITS:
+        raise DataError(f"Unknown split '{strategy}'. Splits: {', '.join(SPLITS)}.")
+    if not 0 < test_size < 1:
+        raise DataError(f"test_size must be between 0 and 1, got {test_size}.")
+    if strategy == "group":
+        _require_column(frame, group_column, "group_column")
+        splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
+        train_idx, test_idx = next(splitter.split(frame, groups=frame[group_column]))
+        train, test = frame.iloc[train_idx], frame.iloc[test_idx]
+        description = (
+            f"grouped by '{group_column}': no {group_column} appears in both sets, "
+            f"about {test_size:.0%} of the groups held out for testing"
+        )
+    elif strategy == "time":
+        _require_column(frame, time_column, "time_column")
+        when = _as_dates(frame[time_column], time_column)
+        order = np.argsort(when.to_numpy(), kind="stable")
+        cut = round(len(frame) * (1 - test_size))
+        train, test = frame.iloc[order[:cut]], frame.iloc[order[cut:]]
+        description = (
+            f"by time: trained on rows up to {when.iloc[order[cut - 1]]:%Y-%m-%d}, "
+            f"tested on the {len(test):,} later rows"
+        )
+    else:
+        stratify = frame[target] if task == "classification" else None
+        if stratify is not None and stratify.value_counts().min() < 2:
+            rare = stratify.value_counts().idxmin()
+            raise DataError(
+                f"Class {rare!r} of '{target}' has fewer than 2 rows; a stratified split needs "
+                "at least 2 per class."
+            )
+        train, test = train_test_split(
+            frame, test_size=test_size, random_state=seed, stratify=stratify
+        )
+        description = (
+            f"random{' stratified by class' if stratify is not None else ''}: "
+            f"{1 - test_size:.0%} for training, {test_size:.0%} held out for testing"
+        )
+    if task == "classification":
+        _check_classes(train, test, target)
+    return Split(train.copy(), test.copy(), strategy, description)
+
+
+def _require_column(frame: pd.DataFrame, column: str, setting: str) -> None:
+    if not column:
+        raise DataError(f"This split needs '{setting}' to name a column.")
+    if column not in frame.columns:
+        raise DataError(
+            f"{setting} '{column}' is not a column. Columns: {', '.join(map(str, frame.columns))}."
+        )
+
+
+def _as_dates(values: pd.Series, column: str) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    if pd.api.types.is_numeric_dtype(values):
+        raise DataError(f"time_column '{column}' holds numbers, not dates.")
+    try:
+        return pd.to_datetime(values, errors="raise", format="mixed")
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"time_column '{column}' does not hold dates: {exc}") from exc
+
+
+def _check_classes(train: pd.DataFrame, test: pd.DataFrame, target: str) -> None:
+    counts = train[target].value_counts()
+    all_classes = set(train[target]) | set(test[target])
+    missing = [c for c in all_classes if counts.get(c, 0) < 2]
+    if missing:
+        raise DataError(
+            f"Class(es) {', '.join(map(repr, missing))} of '{target}' have fewer than 2 rows in "
+            "the training set; merge rare classes or change the split."
+        )
+
+
+@dataclass
+class TrainedModel:
+    """A fitted pipeline with what is needed to read its output."""
+
+    pipeline: Any
+    classes: list[Any] | None
+    threshold: float | None
+
+
+def encode_target(
+    y: pd.Series, task: str, classes: list[Any] | None = None
+) -> tuple[np.ndarray, list[Any] | None]:
+    """Targets as fitted: 0..K-1 with the original classes (classification), or floats.
+
+    Pass the training set's `classes` to encode other rows the same way.
+    """
+    if task == "regression":
+        return y.to_numpy(dtype=float), None
+    if classes is None:
+        classes = sorted(y.unique().tolist(), key=lambda v: (str(type(v)), v))
+    lookup = {c: i for i, c in enumerate(classes)}
+    unknown = set(y.unique()) - set(lookup)
+    if unknown:
+        raise DataError(f"Class(es) {', '.join(map(repr, unknown))} never seen in training.")
+    return y.map(lookup).to_numpy(dtype=int), classes
+
+
+def fit(pipeline: Any, train: pd.DataFrame, target: str, task: str) -> TrainedModel:
+    """Fit `pipeline` on the training rows (the threshold is set afterwards)."""
+    y, classes = encode_target(train[target], task)
+    pipeline.fit(train.drop(columns=[target]), y)
+    return TrainedModel(pipeline, classes, None)
+
+
+def cross_validate(
+    pipeline: Any, train: pd.DataFrame, target: str, task: str, folds: int, seed: int
+) -> pd.DataFrame:
+    """Mean and spread of the primary metrics over `folds` folds of the training rows."""
+    from sklearn.base import clone
+    from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
+
+    y, classes = encode_target(train[target], task)
+    if task == "classification":
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+        scoring = ["roc_auc" if len(classes) == 2 else "roc_auc_ovr", "accuracy"]
+    else:
+        splitter = KFold(n_splits=folds, shuffle=True, random_state=seed)
+        scoring = ["neg_root_mean_squared_error", "r2"]
+    scores = cross_validate(
+        clone(pipeline), train.drop(columns=[target]), y, cv=splitter, scoring=scoring
+    )
+    rows = []
+    for name in scoring:
+        values = scores[f"test_{name}"]
+        sign = -1 if name.startswith("neg_") else 1
+        rows.append(
+            {
+                "metric": "rmse" if name == "neg_root_mean_squared_error" else name,
+                "mean": sign * values.mean(),
+                "std": values.std(),
+                "folds": folds,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def reference_statistics(train: pd.DataFrame, target: str, bins: int = 10) -> dict[str, Any]:
+    """Per-feature distribution summaries of the training rows, for later drift checks.
+
+    Numeric: quantile bin edges with the share of rows in each bin, mean, std, missing share.
+    Categorical: the share of each category (top 50, the rest as `(other)`), missing share.
+    """
+    stats: dict[str, Any] = {"rows": len(train), "features": {}}
+    for column in train.columns:
+        if column == target:
+            continue
+        values = train[column]
+        entry: dict[str, Any] = {
+            "missing_share": float(values.isna().mean()),
+            "dtype": str(values.dtype),
+        }
+        present = values.dropna()
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            present = present[np.isfinite(present.astype(float))]  # infinite counts as missing
+            edges = (
+                np.unique(np.quantile(present, np.linspace(0, 1, bins + 1)))
+                if len(present)
+                else np.array([])
+            )
+            counts = np.histogram(present, bins=edges)[0] if len(edges) > 1 else np.array([])
+            entry.update(
+                kind="numeric",
+                mean=float(present.mean()) if len(present) else None,
+                std=float(present.std()) if len(present) > 1 else None,
+                bin_edges=edges.tolist(),
+                bin_shares=(counts / max(len(present), 1)).tolist(),
+            )
+        else:
+            shares = present.astype(str).value_counts(normalize=True)
+            top = shares.head(50)
+            categories = {str(k): float(v) for k, v in top.items()}
+            if len(shares) > 50:
+                categories["(other)"] = float(shares.iloc[50:].sum())
+            entry.update(kind="categorical", categories=categories)
+        stats["features"][str(column)] = entry
+    return stats
+
+
+def out_of_fold_scores(
+    pipeline: Any, train: pd.DataFrame, target: str, seed: int, folds: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
+    """Encoded labels and out-of-fold positive-class scores of the training rows (binary), so
+    a decision threshold is chosen without looking at the test set."""
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    y, _ = encode_target(train[target], "classification")
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    proba = cross_val_predict(
+        clone(pipeline), train.drop(columns=[target]), y, cv=splitter, method="predict_proba"
+    )
+    return y, proba[:, 1]

@@ -1,0 +1,1 @@
+"""The `mlwb` command line, one module per command group."""

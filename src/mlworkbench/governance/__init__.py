@@ -1,0 +1,1 @@
+"""Governance: the checklist, privacy, promotion gates and the model card."""

@@ -1,0 +1,288 @@
+"""The promotion gate: does a new model version become `champion`?
+
+A version is promoted when its quality thresholds are met, its fairness gates pass, its
+checklist is complete (MISSING answers block unless the config says they do not) and it is
+not worse than the current champion on the primary metric, measured on the same test rows,
+by more than a margin. The decision and every reason are tagged on the model version; a
+rejected version never moves `champion`. `mlwb promote` records a decision by hand with a
+required reason.
+
+The gate fails closed: only MLflow's own "this model has no such alias" answer means "no
+champion yet"; any other registry error raises `RegistryError` or blocks the version.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from mlworkbench.analysis.evaluation import LOWER_IS_BETTER
+from mlworkbench.exceptions import MlwbError, RegistryError
+
+CHAMPION, CHALLENGER = "champion", "challenger"
+TAG_DECISION = "mlwb.decision"
+TAG_REASONS = "mlwb.decision_reasons"
+TAG_DECIDED_BY = "mlwb.decided_by"
+TAG_DECIDED_AT = "mlwb.decided_at"
+TAG_CARD = "mlwb.model_card"
+TAG_CARD_RUN = "mlwb.card_run"
+TAG_LAST_DECISION = "mlwb.last_decision"
+TAG_LAST_VERSION = "mlwb.last_decision_version"
+TAG_LAST_AT = "mlwb.last_decision_at"
+
+
+class PromotionError(MlwbError):
+    """A manual promotion that cannot be recorded (unknown model or version, no reason)."""
+
+    exit_code = 2
+
+
+@dataclass
+class Check:
+    """One reason of a decision: what was checked, whether it passed, and the numbers."""
+
+    name: str
+    passed: bool
+    detail: str
+
+    def sentence(self) -> str:
+        return f"{'PASS' if self.passed else 'BLOCKS'}: {self.name}: {self.detail}"
+
+
+@dataclass
+class Decision:
+    """Promote or not, with every reason."""
+
+    version: str
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def promote(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    @property
+    def label(self) -> str:
+        return "promoted" if self.promote else "rejected"
+
+    def reasons(self) -> list[str]:
+        return [c.sentence() for c in self.checks]
+
+
+def better(metric: str, value: float, other: float, margin: float = 0.0) -> bool:
+    """Whether `value` is at least as good as `other` minus `margin` on `metric`."""
+    if metric in LOWER_IS_BETTER:
+        return value <= other + margin
+    return value >= other - margin
+
+
+def quality_checks(metrics: Mapping[str, float], thresholds: Mapping[str, float]) -> list[Check]:
+    """Each configured quality threshold against the test metrics (a minimum, or a maximum for
+    error measures such as rmse and log_loss)."""
+    checks = []
+    for name, limit in thresholds.items():
+        value = metrics.get(name)
+        if value is None:
+            checks.append(Check(f"quality {name}", False, "the training run has no such metric"))
+            continue
+        rule = "<=" if name in LOWER_IS_BETTER else ">="
+        checks.append(
+            Check(
+                f"quality {name}",
+                better(name, value, limit),
+                f"{value:.4f} {rule} {limit:g} required",
+            )
+        )
+    return checks
+
+
+def checklist_check(
+    missing: list[str], failed: list[str], missing_blocks: bool, waived: list[str] = ()
+) -> Check:
+    """Whether the checklist allows promotion: a FAIL item blocks unless it is waived with a
+    written reason (`governance.waivers`); MISSING items block when `missing_blocks`."""
+    problems = []
+    if failed:
+        problems.append(f"{len(failed)} item(s) FAIL: {'; '.join(failed)}")
+    if missing and missing_blocks:
+        problems.append(f"{len(missing)} item(s) MISSING: {'; '.join(missing)}")
+    notes = [f"waived: {w}" for w in waived]
+    if problems:
+        return Check("checklist", False, "; ".join(problems + notes))
+    detail = "complete" if not missing else f"{len(missing)} MISSING (allowed by the config)"
+    return Check("checklist", True, "; ".join([detail, *notes]))
+
+
+def fairness_check(status: str, failed_gates: list[str]) -> Check:
+    """Whether every fairness gate of the explain stage passed."""
+    if status == "PASS":
+        return Check("fairness gates", True, "every gate passes")
+    if status == "FAIL":
+        return Check("fairness gates", False, f"failing: {'; '.join(failed_gates)}")
+    return Check("fairness gates", False, "no fairness gate was judged (explain stage missing?)")
+
+
+def champion_check(
+    metric: str,
+    challenger: float,
+    champion: float | None,
+    champion_version: str | None,
+    margin: float,
+) -> Check:
+    """The challenger against the current champion on the same test rows."""
+    if champion_version is None or champion is None:
+        return Check("champion", True, "no champion yet")
+    ok = better(metric, challenger, champion, margin)
+    return Check(
+        "champion",
+        ok,
+        f"{metric} {challenger:.4f} against {champion:.4f} of champion version "
+        f"{champion_version} on the same test rows (margin {margin:g})" + ("" if ok else ": worse"),
+    )
+
+
+def registry_error(name: str, action: str, exc: BaseException) -> RegistryError:
+    """A `RegistryError` naming the model, what could not be done and the underlying error
+    (its first line: a database error goes on with the whole SQL statement)."""
+    first = (str(exc).strip().splitlines() or [""])[0][:500]
+    return RegistryError(
+        f"The model registry could not {action} of registered model '{name}': "
+        f"{type(exc).__name__}: {first}"
+    )
+
+
+def is_missing_alias(exc: BaseException, alias: str) -> bool:
+    """Whether `exc` is MLflow's answer for an alias an existing registered model does not have.
+
+    MLflow 3 answers INVALID_PARAMETER_VALUE with "Registered model alias <alias> not found."
+    (a tracking server puts the code in front of the message); an unknown registered model is
+    RESOURCE_DOES_NOT_EXIST, and a store that fails says something else again.
+    """
+    from mlflow.exceptions import MlflowException
+
+    return (
+        isinstance(exc, MlflowException)
+        and exc.error_code == "INVALID_PARAMETER_VALUE"
+        and f"Registered model alias {alias} not found." in exc.message
+    )
+
+
+def current_champion(client: Any, name: str) -> Any:
+    """The model version `champion` points at, or None when the registered model has no
+    `champion` alias yet.
+
+    Raises:
+        RegistryError: the registry gave any other answer (store unreachable, database error,
+            no registered model `name`): never read as "no champion yet".
+    """
+    try:
+        return client.get_model_version_by_alias(name, CHAMPION)
+    except Exception as exc:
+        if is_missing_alias(exc, CHAMPION):
+            return None
+        raise registry_error(name, "read the champion", exc) from exc
+
+
+def unreadable_champion(error: BaseException) -> Check:
+    """A blocking `champion` check: without the champion the version cannot be compared."""
+    return Check(CHAMPION, False, f"cannot be compared with the champion: {error}")
+
+
+def read_champion(client: Any, name: str) -> tuple[Any, Check | None]:
+    """The current champion (or None) for the card stage, with a blocking `champion` check
+    instead when the registry cannot say which version it is."""
+    try:
+        return current_champion(client, name), None
+    except RegistryError as exc:
+        return None, unreadable_champion(exc)
+
+
+def record(client: Any, name: str, version: str, decision: str, reasons: list[str], by: str):
+    """Tag a decision on the version and on the registered model (its last decision)."""
+    when = datetime.now(tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = "\n".join(reasons)[:5000]
+    for key, value in (
+        (TAG_DECISION, decision),
+        (TAG_REASONS, text),
+        (TAG_DECIDED_BY, by),
+        (TAG_DECIDED_AT, when),
+    ):
+        client.set_model_version_tag(name, version, key, value)
+    for key, value in (
+        (TAG_LAST_DECISION, decision),
+        (TAG_LAST_VERSION, str(version)),
+        (TAG_LAST_AT, when),
+    ):
+        client.set_registered_model_tag(name, key, value)
+
+
+def apply(client: Any, name: str, decision: Decision, card_run_id: str) -> None:
+    """Record a gate decision; move `champion` only when the version is promoted."""
+    by = f"card run {card_run_id}"
+    record(client, name, decision.version, decision.label, decision.reasons(), by)
+    if decision.promote:
+        client.set_registered_model_alias(name, CHAMPION, decision.version)
+
+
+DESCRIPTION_LIMIT = 5000
+"""Characters of a model version description the tracking store keeps."""
+
+
+def attach_card(client: Any, name: str, version: str, markdown: str, card_run_id: str) -> None:
+    """Attach the card to the model version: its Markdown as the description (shortened to
+    what the store keeps, pointing to the full card) and tag `mlwb.model_card`."""
+    uri = f"runs:/{card_run_id}/card/model_card.md"
+    if len(markdown) > DESCRIPTION_LIMIT:
+        note = f"\n\n(shortened; the full card is {uri})"
+        markdown = markdown[: DESCRIPTION_LIMIT - len(note)] + note
+    client.update_model_version(name, version, description=markdown)
+    client.set_model_version_tag(name, version, TAG_CARD, uri)
+    client.set_model_version_tag(name, version, TAG_CARD_RUN, card_run_id)
+
+
+def check_version(client: Any, name: str, version: str) -> None:
+    """Make sure registered model `name` has `version`, telling a missing one (the store's
+    RESOURCE_DOES_NOT_EXIST) apart from a store that cannot answer.
+
+    Raises:
+        PromotionError: not a version number, no registered model `name`, no such version.
+        RegistryError: any other error of the registry.
+    """
+    if not version.strip().isdigit():
+        raise PromotionError(f"Version must be a number such as 3, not '{version}'.")
+    for missing, read in (
+        (f"There is no registered model '{name}'.", lambda: client.get_registered_model(name)),
+        (
+            f"Registered model '{name}' has no version '{version}'.",
+            lambda: client.get_model_version(name, version),
+        ),
+    ):
+        try:
+            read()
+        except Exception as exc:
+            if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
+                raise PromotionError(missing) from exc
+            raise registry_error(name, f"look up version {version}", exc) from exc
+
+
+def promote_by_hand(client: Any, name: str, version: str, reason: str) -> str:
+    """Point `champion` at `version` with a person's reason; returns the previous champion.
+
+    Raises:
+        PromotionError: empty reason, unknown model or version (nothing changed).
+        RegistryError: the registry could not answer or record the decision; retry once the
+            store is back.
+    """
+    if not reason.strip():
+        raise PromotionError("A manual promotion needs a reason: --reason 'why this version'.")
+    check_version(client, name, version)
+    previous = current_champion(client, name)
+    by = f"manual: {getpass.getuser()}"
+    try:
+        record(client, name, version, "promoted by hand", [f"reason: {reason.strip()}"], by)
+        client.set_registered_model_alias(name, CHAMPION, version)
+    except Exception as exc:
+        raise registry_error(name, f"record the promotion of version {version}", exc) from exc
+    return previous.version if previous else ""

@@ -1,0 +1,555 @@
+"""The pipeline runner: Papermill executes each stage, MLflow records it, reports keep it.
+
+One parent MLflow run per pipeline run and one nested child run per notebook. The notebook
+logs its own parameters, metrics and artifacts into the child run (its id is a parameter);
+the runner adds the executed notebook and its HTML report and sets the status. Stages run as
+a graph (`mlworkbench.pipeline.graph`), up to `jobs` at a time in worker threads, each in its own
+kernel; a stage whose inputs are unchanged is reused (`mlworkbench.pipeline.reuse`). A failing cell
+keeps the partial notebook and its HTML, marks the runs FAILED and skips the stages that need
+it; Ctrl-C kills the running kernels and marks their runs KILLED.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mlworkbench.exceptions import ConfigError, PipelineInterrupted, StageFailedError
+from mlworkbench.pipeline import kernels
+from mlworkbench.pipeline import reuse as cache_module
+from mlworkbench.pipeline.config import PipelineConfig, Stage
+from mlworkbench.pipeline.contracts import read_contract
+from mlworkbench.pipeline.graph import SKIPPED, dependencies, run_graph
+from mlworkbench.pipeline.interrupts import interruptible
+from mlworkbench.reports import elements
+from mlworkbench.tracking import store
+
+REPORTS_DIR = "reports"
+
+
+@dataclass
+class StageResult:
+    """What happened to one stage."""
+
+    stage: str
+    run_id: str
+    status: str
+    notebook: Path
+    html: Path | None
+    seconds: float
+    error: str = ""
+    """Why it failed, or, when SKIPPED, which failed stage it needed."""
+    reused_from: str = ""
+    """The earlier run this stage reused (its inputs were unchanged), or empty."""
+
+
+@dataclass
+class PipelineResult:
+    """What happened to one pipeline run."""
+
+    run_id: str
+    experiment: str
+    status: str
+    tracking_uri: str
+    run_dir: Path
+    index: Path | None = None
+    stages: list[StageResult] = field(default_factory=list)
+
+
+def stage_parameters(config: PipelineConfig, stage: Stage, runner_values: dict[str, Any]) -> dict:
+    """The parameters a stage receives: its config section plus the runner's and data values.
+
+    Runner and data values are passed only where the notebook declares them, so a small
+    notebook need not declare every setting; config values were validated against the contract.
+    """
+    declared = read_contract(stage.notebook)
+    injected = {
+        **config.data.as_parameters(),
+        "column_screening": screening_settings(config),
+        **runner_values,
+    }
+    return {
+        **{k: v for k, v in injected.items() if k in declared},
+        **config.stages.get(stage.name, {}),
+    }
+
+
+SCREENING_KEYS = ("drop_columns", "keep_columns", "max_categories")
+"""Train-stage settings that decide the column screening, which the EDA report shows."""
+
+
+def screening_settings(config: PipelineConfig) -> dict[str, Any]:
+    """The train stage's screening settings, for notebooks that declare `column_screening`
+    (the EDA shows what training will do with each column)."""
+    train = config.stages.get("train") or {}
+    return {key: train[key] for key in SCREENING_KEYS if key in train}
+
+
+def relative_label(path: Path, root: Path) -> str:
+    """`path` relative to the project root where it lies inside it, else absolute."""
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def failure_message(stage: Stage, exc: Any, partial: Path, html: Path | None) -> str:
+    """One paragraph naming the notebook, the cell, the exception and the partial output."""
+    cell = f"code cell In [{exc.exec_count}]" if getattr(exc, "exec_count", None) else "a cell"
+    first_line = next((line for line in (exc.source or "").splitlines() if line.strip()), "")
+    if first_line:
+        cell += f" (which starts `{first_line.strip()[:60]}`)"
+    where = f" (HTML: {html})" if html else ""
+    return (
+        f"Stage '{stage.name}' failed in notebook {stage.notebook.name}, {cell}: "
+        f"{exc.ename}: {str(exc.evalue).rstrip('.')}. "
+        f"The partially executed notebook is kept at {partial}{where}."
+    )
+
+
+class PipelineRunner:
+    """Runs a validated config's stages as a graph and records everything in MLflow.
+
+    Args:
+        jobs: how many stages may run at the same time (each in its own kernel).
+        force: None reuses every stage whose inputs are unchanged (`mlworkbench.pipeline.reuse`);
+            "" or "all" executes every stage; "train,explain" those stages.
+        cache: False never reuses (jobs whose output is a side effect: scoring, monitoring).
+        claims: shared by the pipelines of a sweep, so a shared stage is computed once.
+        client: an open `MlflowClient` to share (a sweep's pipelines); opened when None.
+        run_tags: extra tags of the parent run (a sweep's id and combination).
+        threads: threads each kernel may use (`MLWB_THREADS`, `OMP_NUM_THREADS`); default:
+            the cores shared among `jobs`, so parallel stages do not oversubscribe them.
+        executor: a `cluster.DaskExecutor` to run the stages on Dask workers; None runs them
+            here, each in a kernel of this machine.
+    """
+
+    def __init__(
+        self,
+        config: PipelineConfig,
+        project_root: Path,
+        echo: Callable[[str], None] = print,
+        progress: bool = True,
+        config_label: str = "",
+        jobs: int = 1,
+        force: str | None = None,
+        cache: bool = True,
+        claims: cache_module.Claims | None = None,
+        client: Any = None,
+        run_tags: dict[str, str] | None = None,
+        threads: int = 0,
+        executor: Any = None,
+    ):
+        self.config = config
+        self.root = project_root
+        self.echo = echo
+        self.jobs = max(1, jobs)
+        self.progress = progress and self.jobs == 1  # bars of parallel stages would mix
+        self.force = force
+        self.use_cache = cache
+        self.threads = threads or max(1, (os.cpu_count() or 1) // self.jobs)
+        self.claims = claims or cache_module.Claims()
+        self.executor = executor
+        self.uri = store.tracking_uri(project_root)
+        self.reports_dir = project_root / REPORTS_DIR
+        self.label = config_label or relative_label(config.path, project_root)
+        # The git commit is that of the notebooks that run (a job's config is a temporary file).
+        self.base_tags = store.standard_tags(config.notebooks_dir, self.label)
+        self.run_tags = run_tags or {}
+        self._client: Any = client
+        self._run_ids: dict[str, str] = {}
+        self._kernels: dict[str, Any] = {}
+        self._kernel_lock = threading.Lock()
+        self._stages: list[Stage] = []
+        self._began: dict[str, float] = {}
+        self._cancelled = threading.Event()
+        self._started = 0
+
+    @property
+    def client(self) -> Any:
+        """The MLflow client, opened on first use (opening the store takes a second or two)."""
+        if self._client is None:
+            self._client = store.open_client(self.uri)
+        return self._client
+
+    def _kernel_for(self, stage: Stage) -> Any:
+        """The kernel of `stage`, started now unless it was started in advance."""
+        with self._kernel_lock:
+            if stage.name not in self._kernels:
+                env = {
+                    **os.environ,
+                    "MLFLOW_TRACKING_URI": self.uri,
+                    "MLWB_THREADS": str(self.threads),
+                    "OMP_NUM_THREADS": str(self.threads),
+                }
+                self._kernels[stage.name] = kernels.start_kernel(stage.notebook, env)
+            return self._kernels[stage.name]
+
+    def _drop_kernel(self, stage: Stage) -> None:
+        with self._kernel_lock:
+            kernel = self._kernels.pop(stage.name, None)
+        if kernel is not None:
+            kernels.stop_kernel(kernel)
+
+    def _boot_next_kernel(self, stage: Stage) -> None:
+        """Start the kernel of the next stage in pipeline order while `stage` runs, so it is
+        ready when its turn comes (a kernel not needed after all is stopped)."""
+        later = [s for s in self._stages if s.order > stage.order and s.name not in self._run_ids]
+        if later and not self._cancelled.is_set():
+            self._kernel_for(later[0])
+
+    def _start_parent(self, experiment_id: str, stamp: str) -> str:
+        from mlflow.entities import Param
+
+        tags = {
+            **self.base_tags,
+            **self.run_tags,
+            store.TAG_PIPELINE: "true",
+            store.TAG_DIGEST: self.config.data_digest,
+        }
+        run = self.client.create_run(
+            experiment_id, run_name=f"{self.config.experiment}-{stamp}", tags=tags
+        )
+        run_id = run.info.run_id
+        self.client.log_artifact(run_id, str(self.config.path), "config")
+        data_params = store.flatten({"data": self.config.raw.get("data", {})})
+        data_params["stages"] = ",".join(self.config.stages)
+        data_params["jobs"] = self.jobs
+        self.client.log_batch(run_id, params=[Param(k, str(v)) for k, v in data_params.items()])
+        return run_id
+
+    def run(self, stage_names: list[str] | tuple[str, ...] = ()) -> PipelineResult:
+        """Execute the selected stages; raise `StageFailedError` or `PipelineInterrupted`.
+
+        Whatever happens, every run created is left FINISHED, FAILED or KILLED and the index
+        is rebuilt. A failing stage skips the stages that need it; the others still run.
+        """
+        stages = self.config.selected_stages(stage_names)
+        unknown = cache_module.unknown_forced(self.force, list(self.config.stages))
+        if unknown:
+            raise ConfigError(
+                f"--force names stage(s) {', '.join(unknown)} not in the config. "
+                f"Configured: {', '.join(self.config.stages)} (or --force alone for all)."
+            )
+        graph = dependencies([s.name for s in stages], {s.name: s.needs for s in stages})
+        self._stages = stages
+        if self.executor is not None:
+            self.client  # noqa: B018  (a new SQLite store exists before workers look for it)
+            self.executor.check(self.uri, self.config.data_files)
+        else:
+            self._kernel_for(stages[0])  # boots while the store is opened and the runs created
+        try:
+            return self._run_pipeline(stages, graph)
+        finally:
+            for kernel in self._kernels.values():
+                kernels.stop_kernel(kernel)
+
+    def cancel(self) -> None:
+        """End the running stages (from another thread): their kernels are killed and their
+        runs marked KILLED; no further stage starts."""
+        self._cancelled.set()
+        logging.getLogger("papermill").setLevel(logging.CRITICAL)  # "kernel died": we know
+        for kernel in list(self._kernels.values()):
+            kernels.kill_kernel(kernel)
+
+    def _run_pipeline(
+        self, stages: list[Stage], graph: dict[str, tuple[str, ...]]
+    ) -> PipelineResult:
+        experiment_id = store.get_or_create_experiment(self.client, self.config.experiment)
+        stamp = datetime.now(tz=UTC).strftime("%Y%m%d-%H%M%S")
+        parent_id = self._start_parent(experiment_id, stamp)
+        run_dir = (
+            elements.experiment_dir(self.reports_dir, self.config.experiment)
+            / f"{stamp}-{parent_id[:8]}"
+        )
+        result = PipelineResult(parent_id, self.config.experiment, "RUNNING", self.uri, run_dir)
+        by_name = {s.name: s for s in stages}
+        done: dict[str, StageResult] = {}
+
+        def execute(name: str) -> bool:
+            if self._cancelled.is_set():
+                return False
+            outcome = self._run_or_reuse(
+                by_name[name], experiment_id, parent_id, run_dir, len(stages)
+            )
+            done[name] = outcome
+            return outcome.status == "FINISHED"
+
+        interrupted = False
+        try:
+            with interruptible():
+                outcomes = run_graph(graph, execute, self.jobs, self.cancel, self._heartbeat)
+        except KeyboardInterrupt:
+            interrupted, outcomes = True, {}
+        for stage in stages:
+            if stage.name in done:
+                result.stages.append(done[stage.name])
+            elif stage.name in outcomes and outcomes[stage.name].status == SKIPPED:
+                reason = outcomes[stage.name].reason
+                result.stages.append(
+                    StageResult(stage.name, "", SKIPPED, stage.notebook, None, 0.0, reason)
+                )
+        error = self._pipeline_error(result, interrupted)
+        result.status = "FINISHED" if error is None else ("KILLED" if interrupted else "FAILED")
+        self.client.set_terminated(parent_id, result.status)
+        if any(
+            s.stage == "train" and s.status == "FINISHED" and not s.reused_from
+            for s in result.stages
+        ):
+            from mlworkbench.reports import comparison
+
+            comparison.rebuild(self.client, self.config.experiment, self.reports_dir)
+        result.index = elements.rebuild_index(self.client, self.reports_dir)
+        if error is not None:
+            error.result = result  # type: ignore[attr-defined]
+            raise error
+        return result
+
+    def _pipeline_error(self, result: PipelineResult, interrupted: bool) -> Exception | None:
+        if interrupted or any(s.status == "KILLED" for s in result.stages):
+            return PipelineInterrupted(
+                f"Interrupted; the runs are marked KILLED. Partial output: {result.run_dir}"
+            )
+        failed = [s for s in result.stages if s.status == "FAILED"]
+        if not failed:
+            return None
+        skipped = [s.stage for s in result.stages if s.status == SKIPPED]
+        message = " ".join(s.error for s in failed)
+        if skipped:
+            message += f" Not run, because they need a failed stage: {', '.join(skipped)}."
+        return StageFailedError(message)
+
+    def _heartbeat(self, running: list[str]) -> None:
+        now = time.monotonic()
+        ages = [f"{name} ({now - self._began.get(name, now):.0f} s)" for name in running]
+        self.echo(f"      ... still running: {', '.join(ages)}")
+
+    def _upstream(self, stage: Stage, experiment: str) -> dict[str, str]:
+        """`<stage>_run_id` of each stage this one needs: this pipeline's run when the stage
+        ran here, else the newest finished run in the experiment (empty when there is none)."""
+        names = (
+            stage.needs
+            if stage.needs is not None
+            else [s.name for s in self._stages if s.order < stage.order and s.name in self._run_ids]
+        )
+        return {
+            f"{name}_run_id": self._run_ids.get(name)
+            or store.latest_stage_run(self.client, experiment, name)
+            for name in names
+        }
+
+    def _run_or_reuse(
+        self, stage: Stage, experiment_id: str, parent_id: str, run_dir: Path, total: int
+    ) -> StageResult:
+        upstream = self._upstream(stage, self.config.experiment)
+        parameters = stage_parameters(
+            self.config,
+            stage,
+            {
+                "mlflow_run_id": "",
+                "report_dir": str(run_dir),
+                "experiment": self.config.experiment,
+                "config_file": self.label,
+                "governance": self.config.raw.get("governance") or {},
+                **upstream,
+            },
+        )
+        inputs = cache_module.stage_inputs(
+            stage.notebook,
+            parameters,
+            self.config.data_digest,
+            upstream,
+            store.package_versions(),
+            cache_module.model_references(self.client, parameters),
+        )
+        key = cache_module.cache_key(inputs)
+        use_cache = self.use_cache and not cache_module.forced(self.force, stage.name)
+        with self.claims.claim(key):
+            found = (
+                cache_module.find_reusable(self.client, experiment_id, key) if use_cache else None
+            )
+            self._started += 1
+            number = f"[{self._started}/{total}]"
+            if found is not None:
+                self._drop_kernel(stage)  # booted in advance, not needed after all
+                outcome = self._reuse(stage, found, experiment_id, parent_id, key)
+                self.echo(
+                    f"{number} stage '{stage.name}': reused run {outcome.reused_from[:8]} "
+                    f"(inputs unchanged): {outcome.html}"
+                )
+            else:
+                self.echo(f"{number} stage '{stage.name}': {stage.notebook.name}")
+                tags = {
+                    cache_module.TAG_CACHE_KEY: key,
+                    cache_module.TAG_CACHE_INPUTS: json.dumps(inputs),
+                }
+                outcome = self._execute(stage, experiment_id, parent_id, run_dir, parameters, tags)
+        if outcome.status == "FINISHED":
+            self._run_ids[stage.name] = outcome.reused_from or outcome.run_id
+            self._report_finished(outcome)
+        return outcome
+
+    def _report_finished(self, outcome: StageResult) -> None:
+        if not outcome.reused_from:
+            self.echo(f"      {outcome.stage} done in {outcome.seconds:.1f} s: {outcome.html}")
+        source = outcome.reused_from or outcome.run_id
+        summary = self.client.get_run(source).data.tags.get(store.TAG_SUMMARY)
+        if summary:
+            self.echo("\n".join(f"      {line}" for line in summary.splitlines()))
+
+    def _child_tags(self, stage: Stage, parent_id: str) -> dict[str, str]:
+        """Tags of every stage run of this pipeline run, executed or reused."""
+        return {
+            "mlflow.parentRunId": parent_id,
+            store.TAG_PIPELINE: "stage",
+            store.TAG_NOTEBOOK: stage.notebook.name,
+            store.TAG_DIGEST: self.config.data_digest,
+            **self.base_tags,
+        }
+
+    def _reuse(
+        self, stage: Stage, original: Any, experiment_id: str, parent_id: str, key: str
+    ) -> StageResult:
+        """A FINISHED child run of this pipeline standing for `original`, linking its report."""
+        source = original.data.tags
+        tags = {
+            **self._child_tags(stage, parent_id),
+            cache_module.TAG_CACHE_KEY: key,
+            cache_module.TAG_REUSED_FROM: original.info.run_id,
+            cache_module.TAG_REUSED_STAGE: stage.name,
+            **{t: source[t] for t in (store.TAG_REPORT, store.TAG_KEY_FIGURES) if t in source},
+        }
+        run = self.client.create_run(experiment_id, run_name=stage.name, tags=tags)
+        self.client.set_terminated(run.info.run_id, "FINISHED")
+        report = source.get(store.TAG_REPORT)
+        html = self.reports_dir / report if report else None
+        return StageResult(
+            stage.name,
+            run.info.run_id,
+            "FINISHED",
+            stage.notebook,
+            html,
+            0.0,
+            reused_from=original.info.run_id,
+        )
+
+    def _execute(
+        self,
+        stage: Stage,
+        experiment_id: str,
+        parent_id: str,
+        run_dir: Path,
+        parameters: dict[str, Any],
+        cache_tags: dict[str, str],
+    ) -> StageResult:
+        tags = {**self._child_tags(stage, parent_id), store.TAG_STAGE: stage.name, **cache_tags}
+        run_id = self.client.create_run(experiment_id, run_name=stage.name, tags=tags).info.run_id
+        output = run_dir / f"{stage.report_stem}.ipynb"
+        html = run_dir / f"{stage.report_stem}.html"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        status, error, started = "KILLED", "", time.perf_counter()
+        self._began[stage.name] = time.monotonic()
+        elements.preload_exporter()
+        parameters = {**parameters, "mlflow_run_id": run_id}
+        try:
+            if self.executor is None:
+                status, error = self._execute_here(stage, output, html, parameters)
+            else:
+                status, error, run_id = self._execute_remote(stage, output, html, parameters)
+        finally:
+            html_path = self._finish_stage(run_id, stage, output, html, status, error)
+        return StageResult(
+            stage.name, run_id, status, output, html_path, time.perf_counter() - started, error
+        )
+
+    def _execute_here(
+        self, stage: Stage, output: Path, html: Path, parameters: dict[str, Any]
+    ) -> tuple[str, str]:
+        """Run the notebook in a kernel of this machine: (status, error)."""
+        import papermill
+        from papermill.exceptions import PapermillExecutionError
+
+        kernel = self._kernel_for(stage)
+        self._boot_next_kernel(stage)
+        try:
+            if self._cancelled.is_set():
+                raise KeyboardInterrupt
+            papermill.execute_notebook(
+                str(stage.notebook),
+                str(output),
+                parameters=parameters,
+                progress_bar=self.progress,
+                km=kernel,
+            )
+            return "FINISHED", ""
+        except PapermillExecutionError as exc:
+            return "FAILED", failure_message(stage, exc, output, html)
+        except KeyboardInterrupt:
+            if threading.current_thread() is threading.main_thread():
+                raise
+            return "KILLED", ""
+        except Exception as exc:  # kernel died, notebook unreadable, ...
+            status = "KILLED" if self._cancelled.is_set() else "FAILED"
+            return status, self._not_run(stage, f"{type(exc).__name__}: {exc}", output)
+        finally:
+            self._drop_kernel(stage)
+
+    def _execute_remote(
+        self, stage: Stage, output: Path, html: Path, parameters: dict[str, Any]
+    ) -> tuple[str, str, str]:
+        """Run the notebook on a Dask worker: (status, error, run id of the last attempt)."""
+        from types import SimpleNamespace
+
+        from mlworkbench.pipeline.cluster import current_run
+
+        first_run = parameters["mlflow_run_id"]
+        folder = output.parent.relative_to(self.reports_dir).as_posix()
+        try:
+            done = self.executor.execute(
+                stage.notebook, parameters, self.uri, first_run, folder, self._cancelled
+            )
+        except Exception as exc:  # the task raised: the worker could not reach MLflow, ...
+            message = f"{type(exc).__name__}: {exc}"
+            return "FAILED", self._not_run(stage, message, output), current_run(self.uri, first_run)
+        done.write(output)
+        if done.worker:
+            self.echo(f"      {stage.name} ran on worker {done.worker}")
+        if done.cell:
+            return (
+                done.status,
+                failure_message(stage, SimpleNamespace(**done.cell), output, html),
+                done.run_id,
+            )
+        error = self._not_run(stage, done.message, output) if done.message else ""
+        return done.status, error, done.run_id
+
+    @staticmethod
+    def _not_run(stage: Stage, reason: str, output: Path) -> str:
+        return (
+            f"Stage '{stage.name}' could not run notebook {stage.notebook.name}: "
+            f"{reason.rstrip('.')}. Partial output (if any): {output}."
+        )
+
+    def _finish_stage(
+        self, run_id: str, stage: Stage, output: Path, html: Path, status: str, error: str
+    ) -> Path | None:
+        html_path = None
+        if output.exists():
+            html_path = elements.notebook_to_html(output, html, title=stage.report_stem)
+            self.client.log_artifact(run_id, str(output), "notebook")
+            self.client.log_artifact(run_id, str(html_path), "report")
+            self.client.set_tag(
+                run_id, store.TAG_REPORT, html_path.relative_to(self.reports_dir).as_posix()
+            )
+        if error and status != "KILLED":
+            self.client.set_tag(run_id, store.TAG_ERROR, error[:5000])
+        self.client.set_terminated(run_id, status)
+        return html_path

@@ -1,0 +1,1 @@
+"""Production: logged models, scoring, serving, load tests, drift and monitoring."""

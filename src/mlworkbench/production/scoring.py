@@ -1,0 +1,249 @@
+"""Batch scoring: a registered model's predictions for a CSV or Parquet file.
+
+The batch is checked against the model's signature before anything is scored (every missing,
+extra and mistyped column listed at once), predictions carry the model name and version, the
+scoring time and a row key, and the output file is replaced atomically: it is written beside
+the target under a temporary name and renamed only when complete, so a failed or interrupted
+job leaves the previous output as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlworkbench.exceptions import MlwbError
+
+ROW_KEY = "row_key"
+OUTPUT_FORMATS = (".csv", ".parquet")
+
+
+class ScoringInputError(MlwbError):
+    """A batch that does not fit the model, an unknown model, or an unusable output path."""
+
+    exit_code = 2
+
+
+@dataclass
+class ResolvedModel:
+    """A model reference made concrete: which registered version it points at now."""
+
+    uri: str
+    name: str
+    version: str
+    run_id: str
+
+
+def model_uri(reference: str) -> str:
+    """`models:/...` and `runs:/...` as given; `NAME@ALIAS` and `NAME/VERSION` as models URIs."""
+    if reference.startswith(("models:/", "runs:/")):
+        return reference
+    return f"models:/{reference}"
+
+
+def resolve(client: Any, reference: str) -> ResolvedModel:
+    """The registered model and version behind a reference (an alias is followed now).
+
+    Raises:
+        ScoringInputError: no such model, alias or version.
+    """
+    uri = model_uri(reference)
+    try:
+        if uri.startswith("runs:/"):
+            run_id = uri.removeprefix("runs:/").split("/", 1)[0]
+            found = client.search_model_versions(f"run_id = '{run_id}'")
+            name, version = (found[0].name, str(found[0].version)) if found else ("", "")
+            return ResolvedModel(uri, name, version, run_id)
+        path = uri.removeprefix("models:/")
+        if "@" in path:
+            name, alias = path.split("@", 1)
+            found = client.get_model_version_by_alias(name, alias)
+        else:
+            name, version = path.rsplit("/", 1)
+            found = client.get_model_version(name, version)
+    except Exception as exc:
+        raise ScoringInputError(f"Model '{reference}' not found: {exc}") from exc
+    return ResolvedModel(f"models:/{name}/{found.version}", name, str(found.version), found.run_id)
+
+
+_COMPATIBLE = {
+    "long": ("integer",),
+    "integer": ("integer",),
+    "double": ("integer", "float"),
+    "float": ("integer", "float"),
+    "string": ("string",),
+    "boolean": ("boolean",),
+    "datetime": ("datetime",),
+}
+
+
+def _kind(values: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(values):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(values):
+        return "integer"
+    if pd.api.types.is_float_dtype(values):
+        return "float"
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return "datetime"
+    present = values.dropna()
+    if present.empty or present.map(lambda v: isinstance(v, str)).all():
+        return "string"
+    return "mixed"
+
+
+def schema_problems(frame: pd.DataFrame, schema: Any, id_column: str = "") -> list[str]:
+    """Every way `frame` does not fit the model's input schema: missing required columns,
+    columns the model does not know, and columns of the wrong type."""
+    expected = {spec.name: spec for spec in schema.inputs}
+    problems = [
+        f"missing column '{name}' ({spec.type.name})"
+        for name, spec in expected.items()
+        if name not in frame.columns and getattr(spec, "required", True)
+    ]
+    problems += [
+        f"extra column '{c}' (the model does not take it)"
+        for c in frame.columns
+        if c not in expected and c != id_column
+    ]
+    for name, spec in expected.items():
+        if name not in frame.columns:
+            continue
+        kind = _kind(frame[name])
+        if kind not in _COMPATIBLE.get(spec.type.name, (kind,)):
+            whole_floats = kind == "float" and (frame[name].dropna() % 1 == 0).all()
+            if not (whole_floats and spec.type.name in ("long", "integer")):
+                problems.append(
+                    f"column '{name}' holds {kind} values, the model expects {spec.type.name}"
+                )
+    return problems
+
+
+def check_output_path(path: Path) -> Path:
+    """The output path, made absolute; its format must be CSV or Parquet and its folder exist."""
+    path = Path(path).resolve()
+    if path.suffix.lower() not in OUTPUT_FORMATS:
+        raise ScoringInputError(f"Output '{path}' must end in .csv or .parquet.")
+    if not path.parent.is_dir():
+        raise ScoringInputError(f"Output folder '{path.parent}' does not exist.")
+    return path
+
+
+def predictions_frame(
+    model: Any, batch: pd.DataFrame, resolved: ResolvedModel, id_column: str = ""
+) -> pd.DataFrame:
+    """The model's predictions with a row key, the model name and version and the time."""
+    features = batch.drop(columns=[id_column]) if id_column else batch
+    predicted = pd.DataFrame(model.predict(features)).reset_index(drop=True)
+    key = batch[id_column] if id_column else pd.Series(np.arange(len(batch)))
+    meta = pd.DataFrame(
+        {
+            ROW_KEY: key.to_numpy(),
+            "model_name": resolved.name,
+            "model_version": resolved.version,
+            "scored_at": datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+    )
+    return pd.concat([meta, predicted], axis=1)
+
+
+def write_atomic(frame: pd.DataFrame, path: Path) -> Path:
+    """Write `frame` to `path` (CSV or Parquet by suffix) all at once: a temporary file beside
+    it, renamed over it only when complete; on failure the temporary file is removed and any
+    earlier output is untouched."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        if path.suffix.lower() == ".parquet":
+            frame.to_parquet(temporary, index=False)
+        else:
+            frame.to_csv(temporary, index=False)
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+    return path
+
+
+def distribution(predictions: pd.DataFrame) -> dict[str, float]:
+    """The prediction distribution as metrics: class shares, or quantiles of the value."""
+    values = predictions["prediction"]
+    if pd.api.types.is_float_dtype(values):
+        quantiles = values.quantile([0.05, 0.25, 0.5, 0.75, 0.95])
+        return {"prediction_mean": float(values.mean())} | {
+            f"prediction_q{int(q * 100):02d}": float(v) for q, v in quantiles.items()
+        }
+    shares = values.astype(str).value_counts(normalize=True)
+    return {f"share predicted {k}": float(v) for k, v in shares.items()}
+
+
+def as_metrics(figures: dict[str, float]) -> dict[str, float]:
+    """Figures under names MLflow accepts as metric names (class labels may hold `<`, `>`)."""
+    from mlworkbench.tracking.store import safe_name
+
+    return {safe_name(k.replace(" ", "_")): v for k, v in figures.items()}
+
+
+def scored_batch(batch: pd.DataFrame, predictions: pd.DataFrame) -> pd.DataFrame:
+    """The batch with its predictions beside it: what monitoring compares with training."""
+    added = predictions.drop(columns=[ROW_KEY]).set_axis(batch.index)
+    return pd.concat([batch, added.drop(columns=[c for c in added if c in batch])], axis=1)
+
+
+def distribution_table(shares: dict[str, float]) -> pd.DataFrame:
+    """The distribution metrics as a two-column table for the report."""
+    return pd.DataFrame({"measure": list(shares), "value": list(shares.values())})
+
+
+def run_job(
+    reference: str,
+    input_path: Path,
+    output: Path,
+    id_column: str,
+    root: Path,
+    echo: Any = print,
+    progress: bool = True,
+) -> Any:
+    """Check the batch and run notebooks/05-score.ipynb as a tracked, reported pipeline run
+    of one stage (experiment `scoring-<model name>`); return the runner's result.
+
+    Raises:
+        ScoringInputError: unknown model, a batch that does not fit it (every problem
+            listed), a bad output path; found before any run is created or file written.
+    """
+    import mlflow
+
+    from mlworkbench.analysis import data
+    from mlworkbench.production.jobs import run_job_stage
+    from mlworkbench.tracking.store import tracking_uri
+
+    output = check_output_path(output)
+    mlflow.set_tracking_uri(tracking_uri(root))  # the model's signature is read from the store
+    client = mlflow.MlflowClient()
+    resolved = resolve(client, reference)
+    batch = data.read_source(str(Path(input_path).resolve()))
+    if id_column and id_column not in batch.columns:
+        raise ScoringInputError(f"id column '{id_column}' is not in {input_path}.")
+    schema = mlflow.models.get_model_info(resolved.uri).signature.inputs
+    problems = schema_problems(batch, schema, id_column)
+    if problems:
+        raise ScoringInputError(
+            f"{input_path} does not fit model '{reference}' (version {resolved.version}); "
+            "nothing was scored or written:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+    source = str(Path(input_path).resolve())
+    stage = {
+        "model": resolved.uri,
+        "model_reference": reference,
+        "input_path": source,
+        "output_path": str(output),
+        "id_column": id_column,
+    }
+    experiment = f"scoring-{resolved.name or 'model'}"
+    return run_job_stage("score", experiment, stage, source, batch, root, echo, progress)

@@ -1,0 +1,1 @@
+"""Reports: HTML elements, notebook rendering, the index, the dashboard and comparisons."""

@@ -1,0 +1,1 @@
+"""Tracking: the MLflow store, the tag names, the team server and migration."""

@@ -1,0 +1,469 @@
+"""MLflow tracking: where runs go, which tags they carry, and how notebooks log into them.
+
+The default store is the SQLite file `mlflow.db` in the project root with artifacts in
+`mlruns/` beside it; `MLFLOW_TRACKING_URI` points the same code at any other store or server.
+Nothing here touches MLflow at import time.
+
+A notebook logs through `start_stage_run`: given the run id the runner created, it logs into
+that run and leaves its status to the runner; given none (JupyterLab, plain papermill) it starts
+a run of its own, so interactive work is tracked too, and `end_stage_run` finishes it; a cell
+that raises ends that run FAILED, an interrupted one KILLED (`end_failed_run`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DB = "mlflow.db"
+DEFAULT_ARTIFACTS = "mlruns"
+TRACKED_PACKAGES = (
+    "mlworkbench",
+    "mlflow",
+    "papermill",
+    "pandas",
+    "scikit-learn",
+    "ydata-profiling",
+    "numpy",
+    "xgboost",
+    "shap",
+    "pdpbox",
+    "fairlearn",
+)
+
+TAG_PIPELINE = "mlwb.pipeline"
+TAG_STAGE = "mlwb.stage"
+TAG_NOTEBOOK = "mlwb.notebook"
+TAG_CONFIG = "mlwb.config_file"
+TAG_GIT = "mlwb.git_commit"
+TAG_DIGEST = "mlwb.data_digest"
+TAG_VERSION = "mlwb.version"
+TAG_PACKAGES = "mlwb.packages"
+TAG_REPORT = "mlwb.report"
+TAG_KEY_FIGURES = "mlwb.key_figures"
+TAG_ERROR = "mlwb.error"
+TAG_REPORTS_DIR = "mlwb.reports_dir"
+TAG_SUMMARY = "mlwb.summary"
+"""A few lines a stage wants printed by `mlwb run` after it finishes (the card's decision)."""
+
+
+def find_project_root(start: str | Path | None = None) -> Path:
+    """The project folder: the first of `start` and its parents that holds `notebooks/`.
+
+    Falls back to `start` itself, so a notebook copied elsewhere still runs.
+    """
+    here = Path(start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "notebooks").is_dir() and (
+            (candidate / "papermill_configs").is_dir() or (candidate / "pyproject.toml").is_file()
+        ):
+            return candidate
+    return here
+
+
+def tracking_uri(project_root: str | Path | None = None) -> str:
+    """`MLFLOW_TRACKING_URI` when set, else the SQLite file in the project root."""
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        return os.environ["MLFLOW_TRACKING_URI"]
+    return default_store(project_root)
+
+
+def default_store(project_root: str | Path | None = None) -> str:
+    """The project's own SQLite store, whatever `MLFLOW_TRACKING_URI` says."""
+    root = Path(project_root) if project_root else find_project_root()
+    return f"sqlite:///{(root / DEFAULT_DB).resolve()}"
+
+
+def safe_name(text: str, fill: str = "_") -> str:
+    """`text` with every character but letters, digits and `-_.` replaced by `fill`, for
+    file and folder names."""
+    return "".join(ch if ch.isalnum() or ch in "-_." else fill for ch in text)
+
+
+def store_problem(uri: str) -> str:
+    """Why this machine cannot use the tracking store at `uri` ("" when it can), found in
+    seconds: a SQLite file must exist (MLflow would create it), a server must answer `/health`
+    within 5 s (MLflow's client retries for minutes), any other store must answer a search."""
+    if uri.startswith("sqlite:///"):
+        path = Path(uri.removeprefix("sqlite:///").split("?")[0])
+        return "" if path.is_file() else f"tracking store {path} does not exist here"
+    if uri.startswith(("http://", "https://")):
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=5) as answer:
+                return "" if answer.status == 200 else f"{uri} answered HTTP {answer.status}"
+        except OSError as exc:
+            return f"tracking server {uri} not reachable: {getattr(exc, 'reason', exc)}"
+    try:
+        import mlflow
+
+        mlflow.MlflowClient(uri).search_experiments(max_results=1)
+    except Exception as exc:
+        return f"tracking store {uri} not usable: {type(exc).__name__}: {exc}"
+    return ""
+
+
+def default_artifact_location(uri: str, experiment: str) -> str | None:
+    """Where a new experiment keeps artifacts: `mlruns/` beside a local SQLite file.
+
+    For any other store the server decides (None).
+    """
+    if not uri.startswith("sqlite:///"):
+        return None
+    db_file = Path(uri.removeprefix("sqlite:///"))
+    return (db_file.parent / DEFAULT_ARTIFACTS / safe_name(experiment)).as_uri()
+
+
+def open_client(uri: str) -> Any:
+    """An `MlflowClient` for `uri`, safe when several processes open a new store at once.
+
+    MLflow creates a new SQLite store's tables without a lock, so two processes starting on a
+    new `mlflow.db` can both migrate it and one fails. Here the store is created under a file
+    lock beside it and switched to write-ahead logging, where readers never block the writer
+    (MLflow itself waits up to 20 s for a busy database).
+    """
+    import mlflow
+
+    if not uri.startswith("sqlite:///"):
+        return mlflow.MlflowClient(uri)
+    import fcntl
+    import sqlite3
+    from contextlib import closing
+
+    db_file = Path(uri.removeprefix("sqlite:///"))
+    db_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(db_file.with_name(db_file.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            client = mlflow.MlflowClient(uri)
+            client.search_experiments(max_results=1)  # the store and its tables exist now
+            with closing(sqlite3.connect(db_file, timeout=30)) as db:
+                if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            pass  # busy: write-ahead logging is only faster, the store works without it
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return client
+
+
+def get_or_create_experiment(client: Any, name: str) -> str:
+    """The id of experiment `name`, created (with a local artifact folder) when missing."""
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        if experiment.lifecycle_stage == "deleted":
+            client.restore_experiment(experiment.experiment_id)
+        return experiment.experiment_id
+    location = default_artifact_location(client.tracking_uri, name)
+    try:
+        return client.create_experiment(name, artifact_location=location)
+    except Exception:  # created meanwhile by a concurrent process
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            raise
+        return experiment.experiment_id
+
+
+def git_commit(project_root: str | Path) -> str:
+    """The project's git commit, with `-dirty` when the work tree has changes; '' outside git."""
+
+    def git(*args: str) -> str:
+        result = subprocess.run(
+            ["git", "-C", str(project_root), *args], capture_output=True, text=True, check=False
+        )
+        return result.stdout.strip() if result.returncode == 0 else ""
+
+    commit = git("rev-parse", "HEAD")
+    if commit and git("status", "--porcelain", "--untracked-files=no"):
+        commit += "-dirty"
+    return commit
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages that decide a run's results (read once per
+    process: the runner asks for every stage)."""
+    return dict(_package_versions())
+
+
+@functools.cache
+def _package_versions() -> dict[str, str]:
+    versions = {}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def standard_tags(code_dir: str | Path, config_file: str = "") -> dict[str, str]:
+    """Tags every workbench run carries: config file, git commit of `code_dir` (the folder
+    of the config or notebook that ran) and package versions."""
+    versions = package_versions()
+    return {
+        TAG_CONFIG: config_file,
+        TAG_GIT: git_commit(code_dir),
+        TAG_VERSION: versions["mlworkbench"],
+        TAG_PACKAGES: json.dumps(versions, sort_keys=True),
+    }
+
+
+def latest_stage_run(client: Any, experiment: str, stage: str, condition: str = "") -> str:
+    """The id of the newest finished run of `stage` in `experiment` (meeting an extra search
+    `condition` when given), or empty."""
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        return ""
+    extra = f" and {condition}" if condition else ""
+    runs = client.search_runs(
+        [found.experiment_id],
+        f"tags.`{TAG_STAGE}` = '{stage}' and attributes.status = 'FINISHED'{extra}",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return runs[0].info.run_id if runs else ""
+
+
+# --- logging from inside a notebook -------------------------------------------------------
+
+_OWNS_RUN = False
+
+
+def start_stage_run(
+    run_id: str,
+    experiment: str,
+    stage: str,
+    notebook: str,
+    params: Mapping[str, Any] | None = None,
+) -> str:
+    """Make the stage's MLflow run active in this kernel and log its parameters.
+
+    Args:
+        run_id: the run the runner created; empty when the notebook runs on its own, in which
+            case a new run is started in `experiment`.
+        experiment: MLflow experiment for a run of its own.
+        stage: stage name, tagged on the run.
+        notebook: notebook file name, tagged on the run.
+        params: parameters to log (nested mappings are flattened with dots).
+
+    Returns:
+        The id of the active run.
+    """
+    global _OWNS_RUN
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri())
+    if mlflow.active_run() is not None:
+        mlflow.end_run()
+    if run_id:
+        run = mlflow.start_run(run_id=run_id)
+        _OWNS_RUN = False
+    else:
+        client = mlflow.MlflowClient()
+        experiment_id = get_or_create_experiment(client, experiment)
+        tags = {TAG_STAGE: stage, TAG_NOTEBOOK: notebook, **standard_tags(Path.cwd())}
+        run = mlflow.start_run(experiment_id=experiment_id, run_name=stage, tags=tags)
+        _OWNS_RUN = True
+        _watch_cells()
+    if params:
+        log_params(params)
+    return run.info.run_id
+
+
+def end_stage_run() -> None:
+    """Finish the run when the notebook started it; the runner finishes its own runs."""
+    import mlflow
+
+    if _OWNS_RUN and mlflow.active_run() is not None:
+        mlflow.end_run("FINISHED")
+
+
+def _watch_cells() -> None:
+    """Have IPython call `end_failed_run` after every cell; outside IPython, nothing."""
+    module = sys.modules.get("IPython")  # not imported: not in IPython
+    shell = module.get_ipython() if module is not None else None
+    if shell is not None and end_failed_run not in shell.events.callbacks["post_run_cell"]:
+        shell.events.register("post_run_cell", end_failed_run)
+
+
+def end_failed_run(result: Any) -> None:
+    """IPython `post_run_cell` callback: end the notebook's own run when the cell failed, KILLED
+    after a kernel interrupt (KeyboardInterrupt), FAILED after any other error, with the error
+    as tag `mlwb.error`. A run the runner owns is left to the runner.
+
+    Args:
+        result: IPython's `ExecutionResult` of the cell.
+    """
+    import mlflow
+
+    error = result.error_before_exec or result.error_in_exec
+    if error is None or not _OWNS_RUN or mlflow.active_run() is None:
+        return
+    status = "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
+    mlflow.set_tag(TAG_ERROR, f"{type(error).__name__}: {error}"[:5000])
+    mlflow.end_run(status)
+
+
+def flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Flatten nested mappings into dotted keys: {'a': {'b': 1}} -> {'a.b': 1}."""
+    flat: dict[str, Any] = {}
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def log_params(params: Mapping[str, Any]) -> None:
+    """Log parameters on the active run, flattened, lists and mappings as JSON."""
+    import mlflow
+
+    flat = {
+        k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in flatten(params).items()
+    }
+    mlflow.log_params(flat)
+
+
+def log_key_figures(figures: Mapping[str, float]) -> None:
+    """Log metrics and mark them as the figures the report index shows for this stage."""
+    import mlflow
+
+    mlflow.log_metrics({k: float(v) for k, v in figures.items()})
+    mlflow.set_tag(TAG_KEY_FIGURES, ",".join(figures))
+
+
+def log_text_artifact(text: str, artifact_file: str) -> None:
+    """Store `text` (for example an HTML page) as an artifact of the active run."""
+    import mlflow
+
+    mlflow.log_text(text, artifact_file)
+
+
+def dataset_source(source: str) -> Any:
+    """The MLflow dataset source for a bundled dataset name or a data file path."""
+    import warnings
+
+    from mlflow.data.code_dataset_source import CodeDatasetSource
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
+
+    from mlworkbench.analysis.data import is_bundled
+
+    if is_bundled(source):
+        return CodeDatasetSource(tags={"mlwb.bundled_dataset": source})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "can be interpreted in multiple ways": all are local
+        return resolve_dataset_source(Path(source).resolve().as_uri())
+
+
+SCHEMA_SAMPLE_ROWS = 5000
+"""Rows from which a logged column schema is inferred (the digest uses all rows)."""
+
+
+def schema_sample(frame: Any, rows: int = SCHEMA_SAMPLE_ROWS) -> Any:
+    """Rows that give the same inferred MLflow schema as `frame`, at a fraction of the cost.
+
+    A random sample, plus one row with a missing value for every column that has one, so a
+    column that may be missing is never declared required.
+    """
+    import pandas as pd
+
+    if len(frame) <= rows:
+        return frame
+    missing = frame.isna()
+    with_gaps = [missing[c].to_numpy().argmax() for c in frame.columns if missing[c].any()]
+    return pd.concat([frame.iloc[sorted(set(with_gaps))], frame.sample(n=rows, random_state=0)])
+
+
+def log_dataset_input(frame: Any, source: str, target: str, name: str, context: str) -> str:
+    """Log `frame` as a dataset input of the active run, tag its digest, return the digest.
+
+    The column schema is inferred from `schema_sample` rows, which gives the same column types
+    at a fraction of the cost on large frames (MLflow inspects every value of text columns
+    otherwise); the digest and row counts cover every row.
+    """
+    import mlflow
+    from mlflow.models import infer_signature
+
+    dataset = mlflow.data.from_pandas(
+        frame, source=dataset_source(source), targets=target, name=name
+    )
+    dataset.__dict__["schema"] = infer_signature(schema_sample(frame)).inputs  # cached property
+    mlflow.log_input(dataset, context=context)
+    mlflow.set_tag(TAG_DIGEST, dataset.digest)
+    return dataset.digest
+
+
+def log_metrics(metrics: Mapping[str, float], prefix: str = "") -> None:
+    """Log finite metrics on the active run, names prefixed (for example `baseline_`)."""
+    import math
+
+    import mlflow
+
+    mlflow.log_metrics(
+        {f"{prefix}{k}": float(v) for k, v in metrics.items() if math.isfinite(float(v))}
+    )
+
+
+def _log_written(artifact_file: str, write: Any) -> None:
+    """Store a file `write(path)` produces as artifact `artifact_file` of the active run."""
+    import tempfile
+
+    import mlflow
+
+    path = Path(artifact_file)
+    with tempfile.TemporaryDirectory() as folder:
+        local = Path(folder) / path.name
+        write(local)
+        mlflow.log_artifact(str(local), path.parent.as_posix() or None)
+
+
+def log_png(data: bytes, artifact_file: str) -> None:
+    """Store PNG bytes (a rendered figure) as an image artifact of the active run."""
+    _log_written(artifact_file, lambda local: local.write_bytes(data))
+
+
+def log_json(payload: Any, artifact_file: str) -> None:
+    """Store a JSON-serialisable object as an artifact of the active run."""
+    import mlflow
+
+    mlflow.log_dict(payload, artifact_file)
+
+
+def log_table(frame: Any, artifact_file: str) -> None:
+    """Store a DataFrame as a CSV artifact of the active run."""
+    import mlflow
+
+    mlflow.log_text(frame.to_csv(index=False), artifact_file)
+
+
+def log_batch(frame: Any, artifact_file: str) -> None:
+    """Keep a scored batch as a Parquet artifact of the active run (monitoring reads it)."""
+    _log_written(artifact_file, lambda local: frame.to_parquet(local, index=False))
+
+
+def artifact_dict(run_id: str, artifact_file: str) -> dict[str, Any] | None:
+    """A JSON artifact of a run, or None when the run has none (older runs, runs of models
+    logged elsewhere)."""
+    import mlflow
+
+    try:
+        return mlflow.artifacts.load_dict(f"runs:/{run_id}/{artifact_file}")
+    except Exception:  # MLflow raises several types for a missing artifact
+        return None
+
+
+def set_tags(tags: Mapping[str, str]) -> None:
+    """Set tags on the active run."""
+    import mlflow
+
+    mlflow.set_tags(dict(tags))
