@@ -6,6 +6,9 @@ kernel starts exit with 2, a stage that fails while it runs exits with 1.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 
 class MlwbError(Exception):
     """Root of every error the workbench raises on purpose."""
@@ -87,3 +90,79 @@ class RegistryError(MlwbError):
     """
 
     exit_code = 5
+
+
+class PromotionError(MlwbError):
+    """A manual promotion that cannot be recorded (unknown model or version, no reason)."""
+
+    exit_code = 2
+
+
+class RunNotFoundError(MlwbError):
+    """The run to repeat is not in the tracking store, or is not a pipeline run."""
+
+    exit_code = 2
+
+
+class DataChangedError(DataError):
+    """The data behind a run has changed, so the run cannot be repeated exactly."""
+
+
+class ServerError(MlwbError):
+    """The model server did not start."""
+
+    exit_code = 1
+
+
+class ScoringInputError(MlwbError):
+    """A batch that does not fit the model, an unknown model, or an unusable output path."""
+
+    exit_code = 2
+
+
+class MigrationError(MlwbError):
+    """The source or the destination cannot be used; nothing was copied."""
+
+    exit_code = 2
+
+
+class MigrationFailed(MlwbError):
+    """Copying stopped part way; what was copied stays and a new run of the command resumes."""
+
+    exit_code = 1
+
+
+class TeamServerError(MlwbError):
+    """The team server cannot start: its database or its programs are not usable."""
+
+    exit_code = 2
+
+
+class ExperimentNotFoundError(MlwbError):
+    """The experiment to compare does not exist or has no training runs."""
+
+    exit_code = 2
+
+
+class ModelConfigError(MlwbError):
+    """An unknown model or a hyperparameter the model does not accept."""
+
+    exit_code = 2
+
+
+class ExplainInputError(MlwbError):
+    """No model to explain, or a model the workbench did not log."""
+
+    exit_code = 2
+
+
+def unknown_keys(
+    mapping: Mapping[str, Any], allowed: Sequence[str], section: str, where: str
+) -> list[str]:
+    """One problem per key of a config section that is not in `allowed`, naming it
+    `section.key` and listing the allowed keys."""
+    return [
+        f"{where}: unknown key '{section}.{key}'. Allowed: {', '.join(allowed)}."
+        for key in mapping
+        if key not in allowed
+    ]

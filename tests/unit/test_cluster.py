@@ -11,6 +11,7 @@ from helpers import sqlite_uri
 from mlworkbench.exceptions import ClusterError
 from mlworkbench.pipeline import cluster
 from mlworkbench.tracking.store import open_client, store_problem
+from mlworkbench.tracking.tags import TAG_ATTEMPTS, TAG_RETRY_OF, TAG_WORKER
 
 EXPECTED = {"version": "0.1.0", "code": "abc", "packages": {"mlflow": "3.17.2", "shap": "0.51.0"}}
 
@@ -92,15 +93,15 @@ def test_a_stage_whose_worker_died_is_retried_once_as_a_new_run(tmp_path):
     dead = client.get_run(first)
     assert dead.info.status == "FAILED"
     assert dead.data.tags["mlwb.error"] == "Worker tcp://a:1 died during the stage."
-    assert json.loads(dead.data.tags[cluster.TAG_ATTEMPTS]) == [
+    assert json.loads(dead.data.tags[TAG_ATTEMPTS]) == [
         ["tcp://a:1", first],
         ["tcp://b:1", retry],
     ]
     again = client.get_run(retry)
     assert again.info.status == "RUNNING" and again.info.run_name == "train"
     assert again.data.tags["mlflow.parentRunId"] == parent
-    assert again.data.tags[cluster.TAG_RETRY_OF] == first
-    assert again.data.tags[cluster.TAG_WORKER] == "tcp://b:1"
+    assert again.data.tags[TAG_RETRY_OF] == first
+    assert again.data.tags[TAG_WORKER] == "tcp://b:1"
     assert cluster.current_run(sqlite_uri(tmp_path), first) == retry
 
     # Worker b died too: no third attempt, and no run is left RUNNING.

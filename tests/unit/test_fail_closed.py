@@ -11,7 +11,7 @@ import mlflow
 import pytest
 from helpers import mlwb
 
-from mlworkbench.exceptions import RegistryError
+from mlworkbench.exceptions import PromotionError, RegistryError
 from mlworkbench.governance import promotion
 from mlworkbench.tracking import store
 
@@ -90,11 +90,11 @@ def test_the_card_gate_blocks_when_the_champion_cannot_be_read(registry, tmp_pat
 
 
 def test_manual_promotion_tells_a_missing_version_from_a_broken_store(registry, tmp_path):
-    with pytest.raises(promotion.PromotionError, match=r"^Registered model 'm' has no version '9'"):
+    with pytest.raises(PromotionError, match=r"^Registered model 'm' has no version '9'"):
         promotion.promote_by_hand(registry, "m", "9", "because")
-    with pytest.raises(promotion.PromotionError, match=r"^There is no registered model 'nope'\.$"):
+    with pytest.raises(PromotionError, match=r"^There is no registered model 'nope'\.$"):
         promotion.promote_by_hand(registry, "nope", "1", "because")
-    with pytest.raises(promotion.PromotionError, match="must be a number such as 3, not 'v1'"):
+    with pytest.raises(PromotionError, match="must be a number such as 3, not 'v1'"):
         promotion.promote_by_hand(registry, "m", "v1", "because")
     assert promotion.current_champion(registry, "m") is None, "nothing changed"
     break_store(tmp_path)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from helpers import NOTEBOOKS, write_config
 
-from mlworkbench.exceptions import ConfigError
+from mlworkbench.exceptions import ConfigError, PromotionError
 from mlworkbench.governance import checklist, privacy, promotion
 from mlworkbench.pipeline.config import load_config
 
@@ -143,9 +143,9 @@ def test_a_rejected_version_never_moves_the_champion(registry):
 def test_manual_promotion_needs_a_reason_and_records_it(registry):
     from helpers import mlwb
 
-    with pytest.raises(promotion.PromotionError, match="needs a reason"):
+    with pytest.raises(PromotionError, match="needs a reason"):
         promotion.promote_by_hand(registry, "m", "1", "  ")
-    with pytest.raises(promotion.PromotionError, match="no version '9'"):
+    with pytest.raises(PromotionError, match="no version '9'"):
         promotion.promote_by_hand(registry, "m", "9", "because")
     refused = mlwb("promote", "m", "1")
     assert refused.returncode == 2 and "--reason" in refused.stderr
@@ -172,16 +172,16 @@ def test_checklist_table_orders_items_by_theme():
 
 
 def test_production_readiness_compares_load_test_figures_with_the_thresholds():
-    from mlworkbench.production import loadtest
+    from mlworkbench.governance.readiness import readiness
 
-    assert "Not load-tested yet" in loadtest.readiness({}, {"p95_ms": 50})[0]
+    assert "Not load-tested yet" in readiness({}, {"p95_ms": 50})[0]
     tags = {
         "mlwb.loadtest.p50_ms": "12.00",
         "mlwb.loadtest.p95_ms": "61.50",
         "mlwb.loadtest.p99_ms": "80.00",
         "mlwb.loadtest.rows_per_second": "25000.00",
     }
-    sentences = loadtest.readiness(tags, {"p95_ms": 50, "rows_per_second": 10000})
+    sentences = readiness(tags, {"p95_ms": 50, "rows_per_second": 10000})
     assert "p95 61.50 ms" in sentences[0]
     assert sentences[1] == "p95_ms 61.5 <= 50 required: FAIL."
     assert sentences[2] == "rows_per_second 25000 >= 10000 required: PASS."

@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 
 from mlworkbench.analysis import data, screening, training
-from mlworkbench.analysis.training import ModelConfigError
-from mlworkbench.exceptions import DataError
+from mlworkbench.exceptions import DataError, ModelConfigError
 
 
 def test_unknown_model_and_hyperparameter_are_refused_with_the_choices():

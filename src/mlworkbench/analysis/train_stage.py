@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from mlworkbench.analysis import evaluation, leakage, screening, training
+from mlworkbench.exceptions import ModelConfigError
 
 TEST_ROWS_ARTIFACT = "split/test_rows.json"
 """Artifact of a training run naming its test rows, so later stages explain exactly those."""
@@ -85,7 +86,7 @@ def train_and_evaluate(
         screened, settings.model, task, settings.hyperparameters, settings.seed
     )
     if settings.threshold_rule not in evaluation.THRESHOLDS:
-        raise training.ModelConfigError(
+        raise ModelConfigError(
             f"Unknown threshold_rule '{settings.threshold_rule}'. "
             f"Rules: {', '.join(evaluation.THRESHOLDS)}."
         )

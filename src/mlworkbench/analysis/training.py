@@ -14,14 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlworkbench.exceptions import DataError, MlwbError
-
-
-class ModelConfigError(MlwbError):
-    """An unknown model or a hyperparameter the model does not accept."""
-
-    exit_code = 2
-
+from mlworkbench.exceptions import DataError, ModelConfigError
 
 SPLITS = ("stratified", "group", "time")
 

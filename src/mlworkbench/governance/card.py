@@ -15,11 +15,20 @@ import pandas as pd
 from mlworkbench.analysis import evaluation, leakage
 from mlworkbench.analysis.explain import explanation, fairness, shapley
 from mlworkbench.analysis.profiling import source_label
+from mlworkbench.exceptions import ExplainInputError
 from mlworkbench.governance import checklist, privacy, promotion
 from mlworkbench.governance.checklist import Evidence, Item, run_item
-from mlworkbench.production import loadtest
+from mlworkbench.governance.readiness import readiness
 from mlworkbench.reports.card_page import Section
 from mlworkbench.tracking import store as tr
+from mlworkbench.tracking.tags import (
+    TAG_CONFIG,
+    TAG_FAIRNESS,
+    TAG_GIT,
+    TAG_PACKAGES,
+    TAG_PRIMARY_METRIC,
+    TAG_REPORT,
+)
 
 STAGES = ("eda", "train", "explain")
 
@@ -44,7 +53,7 @@ def stage_runs(client: Any, experiment: str, run_ids: dict[str, str]) -> dict[st
     if runs["train"] is None:
         train_id = tr.latest_stage_run(client, experiment, "train")
         if not train_id:
-            raise explanation.ExplainInputError(
+            raise ExplainInputError(
                 f"Experiment '{experiment}' has no finished training run to describe: run the "
                 "train stage first."
             )
@@ -71,14 +80,14 @@ def evidence(run: Any, path: str, report_dir: Path) -> Evidence | None:
     card's own report folder; None when there is no run."""
     if run is None:
         return None
-    report = run.data.tags.get(tr.TAG_REPORT, "")
+    report = run.data.tags.get(TAG_REPORT, "")
     href = os.path.relpath(report_dir.parents[1] / report, report_dir) if report else ""
     return Evidence(f"runs:/{run.info.run_id}/{path}", Path(href).as_posix() if href else "")
 
 
 def report_artifact(run: Any) -> str:
     """The path of a run's HTML report among its artifacts."""
-    return f"report/{Path(run.data.tags.get(tr.TAG_REPORT, 'report.html')).name}"
+    return f"report/{Path(run.data.tags.get(TAG_REPORT, 'report.html')).name}"
 
 
 def eda_findings(client: Any, run: Any) -> list[str]:
@@ -123,11 +132,11 @@ def run_checklist(
 ) -> list[Item]:
     """The checklist items judged from the runs' evidence."""
     train, eda, explained = runs["train"], runs["eda"], runs["explain"]
-    primary = train.data.tags.get("mlwb.primary_metric") or _primary(train)
+    primary = train.data.tags.get(TAG_PRIMARY_METRIC) or _primary(train)
     lift = train.data.metrics.get(f"lift_{primary}")
-    commit = train.data.tags.get(tr.TAG_GIT, "")
+    commit = train.data.tags.get(TAG_GIT, "")
     findings = eda_findings(client, eda) if eda else []
-    fairness_status = explained.data.tags.get("mlwb.fairness", "") if explained else ""
+    fairness_status = explained.data.tags.get(TAG_FAIRNESS, "") if explained else ""
     return [
         run_item(
             "fairness_gates",
@@ -415,7 +424,7 @@ def build(
                 _thresholds(explained),
                 settings,
             )
-        except explanation.ExplainInputError as exc:  # the champion's model cannot be loaded
+        except ExplainInputError as exc:  # the champion's model cannot be loaded
             unreadable = promotion.unreadable_champion(exc)
         else:
             champion_value = champion_metrics.get(primary)
@@ -424,7 +433,7 @@ def build(
         [
             *quality,
             promotion.fairness_check(
-                explained.data.tags.get("mlwb.fairness", "") if explained else "",
+                explained.data.tags.get(TAG_FAIRNESS, "") if explained else "",
                 [fairness.gate_sentence(g) for g in gates if g["status"] == "FAIL"],
             ),
             promotion.checklist_check(
@@ -540,20 +549,20 @@ def build(
         ),
         Section(
             "Production readiness",
-            loadtest.readiness(version.tags, settings.production_thresholds),
+            readiness(version.tags, settings.production_thresholds),
             anchor="production",
         ),
         Section(
             "Lineage",
             [
-                f"git commit {train.data.tags.get(tr.TAG_GIT) or 'unknown'}; config "
-                f"{Path(train.data.tags.get(tr.TAG_CONFIG, '-')).name}.",
+                f"git commit {train.data.tags.get(TAG_GIT) or 'unknown'}; config "
+                f"{Path(train.data.tags.get(TAG_CONFIG, '-')).name}.",
                 "Runs: "
                 + ", ".join(
                     f"{stage} {run.info.run_id}" for stage, run in runs.items() if run is not None
                 )
                 + f", card {card_run_id}.",
-                f"Packages: {train.data.tags.get(tr.TAG_PACKAGES, '-')}.",
+                f"Packages: {train.data.tags.get(TAG_PACKAGES, '-')}.",
             ],
             anchor="lineage",
         ),

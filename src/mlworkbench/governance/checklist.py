@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mlworkbench.pipeline.contracts import unknown_keys
+from mlworkbench.exceptions import unknown_keys
 
 QUESTIONS: dict[str, str] = {
     "owner": "Who owns the model (team or person) and answers for it",

@@ -20,24 +20,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mlworkbench.analysis.evaluation import LOWER_IS_BETTER
-from mlworkbench.exceptions import MlwbError, RegistryError
+from mlworkbench.exceptions import PromotionError, RegistryError
+from mlworkbench.tracking.tags import (
+    TAG_CARD,
+    TAG_CARD_RUN,
+    TAG_DECIDED_AT,
+    TAG_DECIDED_BY,
+    TAG_DECISION,
+    TAG_LAST_AT,
+    TAG_LAST_DECISION,
+    TAG_LAST_VERSION,
+    TAG_REASONS,
+)
 
 CHAMPION, CHALLENGER = "champion", "challenger"
-TAG_DECISION = "mlwb.decision"
-TAG_REASONS = "mlwb.decision_reasons"
-TAG_DECIDED_BY = "mlwb.decided_by"
-TAG_DECIDED_AT = "mlwb.decided_at"
-TAG_CARD = "mlwb.model_card"
-TAG_CARD_RUN = "mlwb.card_run"
-TAG_LAST_DECISION = "mlwb.last_decision"
-TAG_LAST_VERSION = "mlwb.last_decision_version"
-TAG_LAST_AT = "mlwb.last_decision_at"
-
-
-class PromotionError(MlwbError):
-    """A manual promotion that cannot be recorded (unknown model or version, no reason)."""
-
-    exit_code = 2
 
 
 @dataclass

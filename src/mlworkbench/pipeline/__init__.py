@@ -1,1 +1,2 @@
-"""Running the stages: configs, notebook contracts, the stage graph, the runner, kernels, reuse, sweeps, reruns, the Dask executor."""
+"""Running the stages: configs, notebook contracts, the stage graph, the runner, kernels,
+reuse, sweeps, reruns and the Dask executor."""

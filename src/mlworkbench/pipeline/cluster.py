@@ -27,13 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from mlworkbench.exceptions import ClusterError
+from mlworkbench.tracking.tags import TAG_ATTEMPTS, TAG_ERROR, TAG_RETRY_OF, TAG_WORKER
 
-TAG_ATTEMPTS = "mlwb.attempts"
-"""On a stage's first run: JSON list of [worker, run id], one per attempt."""
-TAG_RETRY_OF = "mlwb.retry_of"
-"""On a retry's run: the first run of the stage, whose worker died."""
-TAG_WORKER = "mlwb.worker"
-"""The Dask worker that executed the stage."""
 MAX_ATTEMPTS = 2
 """A stage whose worker dies is retried once on another worker."""
 INSTALL_HINT = "pip install 'mlworkbench[team]'"
@@ -126,7 +121,7 @@ def _claim_attempt(client: Any, first_run: str, worker: str) -> str:
     if attempts:
         dead_worker, dead_run = attempts[-1]
         if client.get_run(dead_run).info.status == RunStatus.to_string(RunStatus.RUNNING):
-            client.set_tag(dead_run, "mlwb.error", f"Worker {dead_worker} died during the stage.")
+            client.set_tag(dead_run, TAG_ERROR, f"Worker {dead_worker} died during the stage.")
             client.set_terminated(dead_run, "FAILED")
         if len(attempts) >= MAX_ATTEMPTS:
             raise ClusterError(
@@ -135,7 +130,7 @@ def _claim_attempt(client: Any, first_run: str, worker: str) -> str:
             )
     run_id = first_run
     if attempts:
-        skip = {TAG_ATTEMPTS, "mlflow.runName", "mlwb.error"}
+        skip = {TAG_ATTEMPTS, "mlflow.runName", TAG_ERROR}
         tags = {k: v for k, v in run.data.tags.items() if k not in skip}
         retry = client.create_run(
             run.info.experiment_id,

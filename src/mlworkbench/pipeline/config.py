@@ -26,10 +26,10 @@ from typing import Any
 import yaml
 
 from mlworkbench.analysis import data as data_module
-from mlworkbench.exceptions import ConfigError, DataError, NotebookContractError
+from mlworkbench.exceptions import ConfigError, DataError, NotebookContractError, unknown_keys
 from mlworkbench.governance.checklist import check_section as check_governance
-from mlworkbench.pipeline.contracts import check_parameters, read_contract, unknown_keys
-from mlworkbench.production.monitoring import check_section as check_monitoring
+from mlworkbench.pipeline.contracts import check_parameters, read_contract
+from mlworkbench.pipeline.monitoring_section import check_section as check_monitoring
 
 TOP_LEVEL_KEYS = {
     "experiment",

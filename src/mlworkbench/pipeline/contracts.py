@@ -9,7 +9,7 @@ alone only warns and a typo would otherwise yield a "successful" run with the de
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -155,15 +155,3 @@ def validate_parameters(notebook: str | Path, values: Mapping[str, Any], where: 
     problems = check_parameters(notebook, values, where)
     if problems:
         raise ConfigError(problems)
-
-
-def unknown_keys(
-    mapping: Mapping[str, Any], allowed: Sequence[str], section: str, where: str
-) -> list[str]:
-    """One problem per key of a config section that is not in `allowed`, naming it
-    `section.key` and listing the allowed keys."""
-    return [
-        f"{where}: unknown key '{section}.{key}'. Allowed: {', '.join(allowed)}."
-        for key in mapping
-        if key not in allowed
-    ]

@@ -14,19 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlworkbench.exceptions import DataError, MlwbError
+from mlworkbench.exceptions import DataChangedError, RunNotFoundError
 from mlworkbench.pipeline.config import load_config
 from mlworkbench.tracking import store
-
-
-class RunNotFoundError(MlwbError):
-    """The run to repeat is not in the tracking store, or is not a pipeline run."""
-
-    exit_code = 2
-
-
-class DataChangedError(DataError):
-    """The data behind a run has changed, so the run cannot be repeated exactly."""
+from mlworkbench.tracking.tags import (
+    TAG_CONFIG,
+    TAG_DIGEST,
+    TAG_PACKAGES,
+    TAG_PIPELINE,
+    TAG_REPRODUCED,
+    TAG_RERUN_OF,
+)
 
 
 @dataclass
@@ -68,9 +66,9 @@ def pipeline_run(client: Any, run_id: str) -> Any:
         run = client.get_run(run_id)
     except Exception as exc:
         raise RunNotFoundError(f"Run '{run_id}' is not in {client.tracking_uri}.") from exc
-    if run.data.tags.get(store.TAG_PIPELINE) == "stage":
+    if run.data.tags.get(TAG_PIPELINE) == "stage":
         return client.get_run(run.data.tags["mlflow.parentRunId"])
-    if run.data.tags.get(store.TAG_PIPELINE) != "true":
+    if run.data.tags.get(TAG_PIPELINE) != "true":
         raise RunNotFoundError(f"Run '{run_id}' was not made by `mlwb run`; nothing to repeat.")
     return run
 
@@ -107,7 +105,7 @@ def rerun(
     client = store.open_client(store.tracking_uri(project_root))
     original = pipeline_run(client, run_id)
     tags = original.data.tags
-    label = tags.get(store.TAG_CONFIG, "")
+    label = tags.get(TAG_CONFIG, "")
     snapshots = client.list_artifacts(original.info.run_id, "config")
     if not snapshots:
         raise RunNotFoundError(f"Run {original.info.run_id} has no config snapshot to repeat.")
@@ -115,10 +113,10 @@ def rerun(
         local = Path(client.download_artifacts(original.info.run_id, snapshots[0].path, folder))
         base = (project_root / label).parent if label else project_root
         config = load_config(local, base_dir=base)
-        if config.data_digest != tags.get(store.TAG_DIGEST):
+        if config.data_digest != tags.get(TAG_DIGEST):
             raise DataChangedError(
                 f"The data of run {original.info.run_id} has changed: its digest was "
-                f"{tags.get(store.TAG_DIGEST)}, it is now {config.data_digest} "
+                f"{tags.get(TAG_DIGEST)}, it is now {config.data_digest} "
                 f"({config.data.source}). An exact rerun needs the same data."
             )
         stages = [s for s in original.data.params.get("stages", "").split(",") if s]
@@ -133,14 +131,14 @@ def rerun(
         for stage, metrics in sorted(before.items())
         for name, value in sorted(metrics.items())
     ]
-    old_versions = json.loads(tags.get(store.TAG_PACKAGES, "{}"))
-    new_versions = json.loads(runner.base_tags[store.TAG_PACKAGES])
+    old_versions = json.loads(tags.get(TAG_PACKAGES, "{}"))
+    new_versions = json.loads(runner.base_tags[TAG_PACKAGES])
     changed = {
         k: (old_versions.get(k, "?"), v)
         for k, v in new_versions.items()
         if old_versions.get(k) != v
     }
     report = RerunReport(original.info.run_id, result.run_id, checks, changed)
-    client.set_tag(result.run_id, "mlwb.rerun_of", original.info.run_id)
-    client.set_tag(result.run_id, "mlwb.reproduced", str(report.reproduced).lower())
+    client.set_tag(result.run_id, TAG_RERUN_OF, original.info.run_id)
+    client.set_tag(result.run_id, TAG_REPRODUCED, str(report.reproduced).lower())
     return report

@@ -21,10 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-TAG_CACHE_KEY = "mlwb.cache_key"
-TAG_CACHE_INPUTS = "mlwb.cache_inputs"
-TAG_REUSED_FROM = "mlwb.reused_from"
-TAG_REUSED_STAGE = "mlwb.reused_stage"
+from mlworkbench.tracking.tags import TAG_CACHE_KEY, TAG_REUSED_FROM
 
 VOLATILE_PARAMETERS = frozenset({"mlflow_run_id", "report_dir", "config_file"})
 """Parameters that name this execution rather than say what it computes."""

@@ -31,6 +31,16 @@ from mlworkbench.pipeline.graph import SKIPPED, dependencies, run_graph
 from mlworkbench.pipeline.interrupts import interruptible
 from mlworkbench.reports import elements
 from mlworkbench.tracking import store
+from mlworkbench.tracking.tags import (
+    TAG_DIGEST,
+    TAG_ERROR,
+    TAG_KEY_FIGURES,
+    TAG_NOTEBOOK,
+    TAG_PIPELINE,
+    TAG_REPORT,
+    TAG_STAGE,
+    TAG_SUMMARY,
+)
 
 REPORTS_DIR = "reports"
 
@@ -212,8 +222,8 @@ class PipelineRunner:
         tags = {
             **self.base_tags,
             **self.run_tags,
-            store.TAG_PIPELINE: "true",
-            store.TAG_DIGEST: self.config.data_digest,
+            TAG_PIPELINE: "true",
+            TAG_DIGEST: self.config.data_digest,
         }
         run = self.client.create_run(
             experiment_id, run_name=f"{self.config.experiment}-{stamp}", tags=tags
@@ -401,7 +411,7 @@ class PipelineRunner:
         if not outcome.reused_from:
             self.echo(f"      {outcome.stage} done in {outcome.seconds:.1f} s: {outcome.html}")
         source = outcome.reused_from or outcome.run_id
-        summary = self.client.get_run(source).data.tags.get(store.TAG_SUMMARY)
+        summary = self.client.get_run(source).data.tags.get(TAG_SUMMARY)
         if summary:
             self.echo("\n".join(f"      {line}" for line in summary.splitlines()))
 
@@ -409,9 +419,9 @@ class PipelineRunner:
         """Tags of every stage run of this pipeline run, executed or reused."""
         return {
             "mlflow.parentRunId": parent_id,
-            store.TAG_PIPELINE: "stage",
-            store.TAG_NOTEBOOK: stage.notebook.name,
-            store.TAG_DIGEST: self.config.data_digest,
+            TAG_PIPELINE: "stage",
+            TAG_NOTEBOOK: stage.notebook.name,
+            TAG_DIGEST: self.config.data_digest,
             **self.base_tags,
         }
 
@@ -425,11 +435,11 @@ class PipelineRunner:
             cache_module.TAG_CACHE_KEY: key,
             cache_module.TAG_REUSED_FROM: original.info.run_id,
             cache_module.TAG_REUSED_STAGE: stage.name,
-            **{t: source[t] for t in (store.TAG_REPORT, store.TAG_KEY_FIGURES) if t in source},
+            **{t: source[t] for t in (TAG_REPORT, TAG_KEY_FIGURES) if t in source},
         }
         run = self.client.create_run(experiment_id, run_name=stage.name, tags=tags)
         self.client.set_terminated(run.info.run_id, "FINISHED")
-        report = source.get(store.TAG_REPORT)
+        report = source.get(TAG_REPORT)
         html = self.reports_dir / report if report else None
         return StageResult(
             stage.name,
@@ -450,7 +460,7 @@ class PipelineRunner:
         parameters: dict[str, Any],
         cache_tags: dict[str, str],
     ) -> StageResult:
-        tags = {**self._child_tags(stage, parent_id), store.TAG_STAGE: stage.name, **cache_tags}
+        tags = {**self._child_tags(stage, parent_id), TAG_STAGE: stage.name, **cache_tags}
         run_id = self.client.create_run(experiment_id, run_name=stage.name, tags=tags).info.run_id
         output = run_dir / f"{stage.report_stem}.ipynb"
         html = run_dir / f"{stage.report_stem}.html"
@@ -547,9 +557,9 @@ class PipelineRunner:
             self.client.log_artifact(run_id, str(output), "notebook")
             self.client.log_artifact(run_id, str(html_path), "report")
             self.client.set_tag(
-                run_id, store.TAG_REPORT, html_path.relative_to(self.reports_dir).as_posix()
+                run_id, TAG_REPORT, html_path.relative_to(self.reports_dir).as_posix()
             )
         if error and status != "KILLED":
-            self.client.set_tag(run_id, store.TAG_ERROR, error[:5000])
+            self.client.set_tag(run_id, TAG_ERROR, error[:5000])
         self.client.set_terminated(run_id, status)
         return html_path

@@ -14,7 +14,7 @@ sweep:
 A key is `<stage>.<parameter>`, optionally followed by keys inside a mapping parameter; the
 value replaces the config's. Each combination's full config is written under
 `reports/<experiment>/sweeps/<sweep>/` and validated before anything runs. The pipelines run
-up to `--jobs` at a time and share unchanged stages through the cache (`mlworkbench.pipeline.reuse`),
+up to `--jobs` at a time and share unchanged stages through the cache (`pipeline.reuse`),
 so EDA, which no combination changes, runs once. The sweep's id is a digest of the config, so
 starting the same sweep again runs only the combinations that have no finished pipeline run.
 """
@@ -39,10 +39,7 @@ from mlworkbench.pipeline import reuse
 from mlworkbench.pipeline.config import PipelineConfig, load_config
 from mlworkbench.reports import comparison, elements
 from mlworkbench.tracking import store
-
-TAG_SWEEP = "mlwb.sweep"
-TAG_COMBINATION = "mlwb.sweep.combination"
-TAG_LABEL = "mlwb.sweep.label"
+from mlworkbench.tracking.tags import TAG_COMBINATION, TAG_LABEL, TAG_SWEEP
 
 
 def _digest(value: Any) -> str:

@@ -15,11 +15,12 @@ on large samples.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from mlworkbench.pipeline.monitoring_section import Thresholds
 
 EPSILON = 1e-4
 """Floor of a bin share in the PSI, so an empty bin does not make it infinite."""
@@ -27,22 +28,6 @@ EPSILON = 1e-4
 STATUSES = ("OK", "WARN", "ALERT")
 UNSEEN = "(unseen)"
 OTHER = "(other)"
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Effect sizes at which a feature is WARN or ALERT: PSI 0.1 and 0.25 (common practice);
-    KS or JS distance 0.15 and 0.3 (a few hundred rows show a KS distance near 0.1 from
-    sampling alone); missing share change 5 and 20 points; unseen categories 1% and 5%."""
-
-    psi_warn: float = 0.1
-    psi_alert: float = 0.25
-    distance_warn: float = 0.15
-    distance_alert: float = 0.3
-    missing_warn: float = 0.05
-    missing_alert: float = 0.2
-    unseen_warn: float = 0.01
-    unseen_alert: float = 0.05
 
 
 def psi(reference: np.ndarray, current: np.ndarray) -> float:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-TAG_PREFIX = "mlwb.loadtest."
+from mlworkbench.tracking.tags import TAG_LOADTEST_PREFIX
 
 
 @dataclass
@@ -53,9 +53,9 @@ class LoadTestResult:
             "rows_per_second": self.http_rows_per_second,
             "in_process_rows_per_second": self.in_process_rows_per_second,
         }
-        tags = {f"{TAG_PREFIX}{k}": f"{v:.2f}" for k, v in figures.items()}
-        tags[f"{TAG_PREFIX}at"] = datetime.now(tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
-        tags[f"{TAG_PREFIX}setup"] = (
+        tags = {f"{TAG_LOADTEST_PREFIX}{k}": f"{v:.2f}" for k, v in figures.items()}
+        tags[f"{TAG_LOADTEST_PREFIX}at"] = datetime.now(tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+        tags[f"{TAG_LOADTEST_PREFIX}setup"] = (
             f"{self.single_requests} single-row requests, {self.batch_requests} requests of "
             f"{self.batch_rows} rows, one client thread, local server"
         )
@@ -161,26 +161,3 @@ def run(
     for key, value in result.tags().items():
         client.set_model_version_tag(resolved.name, resolved.version, key, value)
     return resolved, result
-
-
-THRESHOLD_KEYS = ("p50_ms", "p95_ms", "p99_ms", "rows_per_second")
-
-
-def readiness(tags: dict[str, str], thresholds: dict[str, float]) -> list[str]:
-    """The production-readiness sentences of a model card: the version's load-test figures
-    against the config's thresholds (latencies are maxima, rows per second a minimum)."""
-    if f"{TAG_PREFIX}p95_ms" not in tags:
-        return ["Not load-tested yet: run `mlwb loadtest models:/NAME/VERSION`."]
-    sentences = [
-        f"Load test of {tags.get(TAG_PREFIX + 'at', '?')} "
-        f"({tags.get(TAG_PREFIX + 'setup', '')}): single-row latency p50 "
-        f"{tags[TAG_PREFIX + 'p50_ms']} ms, p95 {tags[TAG_PREFIX + 'p95_ms']} ms, p99 "
-        f"{tags[TAG_PREFIX + 'p99_ms']} ms; {tags[TAG_PREFIX + 'rows_per_second']} rows per "
-        f"second over HTTP, {tags.get(TAG_PREFIX + 'in_process_rows_per_second', '?')} in process."
-    ]
-    for key, limit in thresholds.items():
-        value = float(tags.get(TAG_PREFIX + key, "nan"))
-        ok = value >= limit if key == "rows_per_second" else value <= limit
-        rule = ">=" if key == "rows_per_second" else "<="
-        sentences.append(f"{key} {value:g} {rule} {limit:g} required: {'PASS' if ok else 'FAIL'}.")
-    return sentences

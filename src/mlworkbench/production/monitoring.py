@@ -11,8 +11,14 @@ import pandas as pd
 
 from mlworkbench.analysis import evaluation, training
 from mlworkbench.analysis.explain import fairness
-from mlworkbench.pipeline.contracts import unknown_keys
+from mlworkbench.exceptions import ExplainInputError, ScoringInputError
 from mlworkbench.production import drift, scoring
+from mlworkbench.tracking.tags import (
+    TAG_MONITOR_BATCH_DATE,
+    TAG_MONITOR_RUN,
+    TAG_MONITOR_STATUS,
+    TAG_SUMMARY,
+)
 
 ALERT_EXIT_CODE = 4
 """Exit code of `mlwb monitor` for an ALERT (0 for OK and WARN)."""
@@ -189,7 +195,6 @@ def analyse(
     """Monitor `batch` for the model `reference` against its training run's statistics."""
     import mlflow
 
-    from mlworkbench.analysis.explain.explanation import ExplainInputError
     from mlworkbench.tracking.store import artifact_dict
 
     resolved = scoring.resolve(client, reference)
@@ -198,7 +203,7 @@ def analyse(
     if statistics is None:
         raise ExplainInputError(f"Training run {resolved.run_id} logged no reference statistics.")
     if labels and labels not in batch.columns:
-        raise scoring.ScoringInputError(f"Labels column '{labels}' is not in the batch.")
+        raise ScoringInputError(f"Labels column '{labels}' is not in the batch.")
     features, predictions, y_raw = split_batch(batch, labels, id_column)
     schema = drift.schema_changes(statistics, features)
     loaded = mlflow.pyfunc.load_model(resolved.uri)
@@ -307,30 +312,11 @@ def key_figures(result: MonitorResult) -> dict[str, float]:
 def tag_version(client: Any, resolved: scoring.ResolvedModel, status: str, date: str, run_id: str):
     """The latest monitoring status on the model version."""
     for key, value in (
-        ("mlwb.monitor.status", status),
-        ("mlwb.monitor.batch_date", date),
-        ("mlwb.monitor.run", run_id),
+        (TAG_MONITOR_STATUS, status),
+        (TAG_MONITOR_BATCH_DATE, date),
+        (TAG_MONITOR_RUN, run_id),
     ):
         client.set_model_version_tag(resolved.name, resolved.version, key, value)
-
-
-SECTION_KEYS = ("thresholds", "metric_warn", "metric_alert", "alert_command", "after_score")
-
-
-def check_section(section: Any, where: str) -> list[str]:
-    """Problems with a config's `monitoring:` section."""
-    if section is None:
-        return []
-    if not isinstance(section, dict):
-        return [f"{where}: 'monitoring' must be a mapping."]
-    problems = unknown_keys(section, SECTION_KEYS, "monitoring", where)
-    known = drift.Thresholds.__dataclass_fields__
-    problems += [
-        f"{where}: unknown threshold 'monitoring.thresholds.{k}'. Allowed: {', '.join(known)}."
-        for k in section.get("thresholds") or {}
-        if k not in known
-    ]
-    return problems
 
 
 def run_job(
@@ -352,7 +338,7 @@ def run_job(
 
     from mlworkbench.analysis import data
     from mlworkbench.production.jobs import run_job_stage
-    from mlworkbench.tracking.store import TAG_SUMMARY, tracking_uri
+    from mlworkbench.tracking.store import tracking_uri
 
     mlflow.set_tracking_uri(tracking_uri(root))
     client = mlflow.MlflowClient()
@@ -360,7 +346,7 @@ def run_job(
     source = str(Path(batch_path).resolve())
     batch = data.read_source(source)
     if labels and labels not in batch.columns:
-        raise scoring.ScoringInputError(f"Labels column '{labels}' is not in {batch_path}.")
+        raise ScoringInputError(f"Labels column '{labels}' is not in {batch_path}.")
     parameters = {
         "model": resolved.uri,
         "batch_path": source,
@@ -373,7 +359,7 @@ def run_job(
     experiment = f"monitoring-{resolved.name or 'model'}"
     result = run_job_stage("monitor", experiment, parameters, source, batch, root, echo, progress)
     tags = client.get_run(result.stages[0].run_id).data.tags
-    return result, tags.get("mlwb.monitor.status", "OK"), tags.get(TAG_SUMMARY, "")
+    return result, tags.get(TAG_MONITOR_STATUS, "OK"), tags.get(TAG_SUMMARY, "")
 
 
 def run_alert_command(command: str, summary: str) -> int:

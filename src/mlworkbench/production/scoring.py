@@ -19,16 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlworkbench.exceptions import MlwbError
+from mlworkbench.exceptions import ScoringInputError
 
 ROW_KEY = "row_key"
 OUTPUT_FORMATS = (".csv", ".parquet")
-
-
-class ScoringInputError(MlwbError):
-    """A batch that does not fit the model, an unknown model, or an unusable output path."""
-
-    exit_code = 2
 
 
 @dataclass

@@ -17,13 +17,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from mlworkbench.exceptions import MlwbError
-
-
-class ServerError(MlwbError):
-    """The model server did not start."""
-
-    exit_code = 1
+from mlworkbench.exceptions import ServerError
 
 
 def command(model_uri: str, host: str, port: int) -> list[str]:

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from mlworkbench.analysis.evaluation import LOWER_IS_BETTER
-from mlworkbench.exceptions import MlwbError
+from mlworkbench.exceptions import ExperimentNotFoundError
 from mlworkbench.reports.elements import experiment_dir, write_page
-from mlworkbench.tracking import store
+from mlworkbench.tracking.tags import TAG_KEY_FIGURES, TAG_REPORT, TAG_STAGE
 
 COMPARE_FILE = "compare.html"
 SHOWN_METRICS = (
@@ -30,12 +30,6 @@ SHOWN_METRICS = (
     "mape",
     "decision_threshold",
 )
-
-
-class ExperimentNotFoundError(MlwbError):
-    """The experiment to compare does not exist or has no training runs."""
-
-    exit_code = 2
 
 
 @dataclass
@@ -58,14 +52,14 @@ def collect(client: Any, experiment: str, run_ids: list[str] | None = None) -> C
         raise ExperimentNotFoundError(f"No experiment '{experiment}' in {client.tracking_uri}.")
     runs = client.search_runs(
         [found.experiment_id],
-        f"tags.`{store.TAG_STAGE}` = 'train' and attributes.status = 'FINISHED'",
+        f"tags.`{TAG_STAGE}` = 'train' and attributes.status = 'FINISHED'",
         max_results=5000,
     )
     if run_ids is not None:
         runs = [r for r in runs if r.info.run_id in set(run_ids)]
     if not runs:
         raise ExperimentNotFoundError(f"Experiment '{experiment}' has no finished training run.")
-    primary = runs[0].data.tags.get(store.TAG_KEY_FIGURES, "").split(",")[0] or "roc_auc"
+    primary = runs[0].data.tags.get(TAG_KEY_FIGURES, "").split(",")[0] or "roc_auc"
     names = sorted({k for r in runs for k in r.data.params})
     differing = [
         k for k in names if k != "model" and len({r.data.params.get(k) for r in runs}) > 1
@@ -78,7 +72,7 @@ def collect(client: Any, experiment: str, run_ids: list[str] | None = None) -> C
             "model": r.data.params.get("model", ""),
             "params": {k: r.data.params.get(k, "") for k in differing},
             "metrics": {m: r.data.metrics.get(m) for m in metrics},
-            "report": r.data.tags.get(store.TAG_REPORT, ""),
+            "report": r.data.tags.get(TAG_REPORT, ""),
         }
         for r in runs
     ]

@@ -14,6 +14,7 @@ from typing import Any
 
 from mlworkbench.reports.elements import status_word, write_page
 from mlworkbench.reports.formatting import store_label
+from mlworkbench.tracking.tags import TAG_BATCH_DATE, TAG_MONITOR_STATUS, TAG_REPORT
 
 DASHBOARD_FILE = "monitoring.html"
 ORDER = {"ALERT": 0, "WARN": 1, "OK": 2, "": 3}
@@ -56,7 +57,7 @@ def run_status(run: Any) -> str:
     """A monitoring run's status in words (OK, WARN, ALERT): its `mlwb.monitor.status` tag,
     or, where only the `status_level` metric was logged, that level in words."""
     tags, metrics = run.data.tags, run.data.metrics
-    return status_word(tags.get("mlwb.monitor.status") or metrics.get("status_level"))
+    return status_word(tags.get(TAG_MONITOR_STATUS) or metrics.get("status_level"))
 
 
 def trend_chart(runs: list[Any]) -> str:
@@ -67,7 +68,7 @@ def trend_chart(runs: list[Any]) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    dates = [r.data.tags.get("mlwb.batch_date", _when(r.info.start_time)[:10]) for r in runs]
+    dates = [r.data.tags.get(TAG_BATCH_DATE, _when(r.info.start_time)[:10]) for r in runs]
     psi = [r.data.metrics.get("max_psi", float("nan")) for r in runs]
     fig, ax = plt.subplots(figsize=(4.2, 1.9), dpi=90)
     ax.plot(range(len(runs)), psi, marker="o", color="#1f6feb", label="largest PSI")
@@ -91,7 +92,6 @@ def trend_chart(runs: list[Any]) -> str:
 
 def collect(client: Any, reports_dir: Path) -> list[ModelHealth]:
     """The health of every registered model, those that need attention first."""
-    from mlworkbench.tracking.store import TAG_REPORT
 
     models = []
     for model in client.search_registered_models():
@@ -109,7 +109,7 @@ def collect(client: Any, reports_dir: Path) -> list[ModelHealth]:
         if monitored:
             latest = monitored[-1]
             health.status = run_status(latest)
-            health.batch_date = latest.data.tags.get("mlwb.batch_date", "")
+            health.batch_date = latest.data.tags.get(TAG_BATCH_DATE, "")
             psi = {k[4:]: v for k, v in latest.data.metrics.items() if k.startswith("psi.")}
             health.drifted = [
                 f"{name} ({value:.2f})"
@@ -122,7 +122,7 @@ def collect(client: Any, reports_dir: Path) -> list[ModelHealth]:
                     health.reports.append(
                         (
                             report,
-                            run.data.tags.get("mlwb.batch_date", ""),
+                            run.data.tags.get(TAG_BATCH_DATE, ""),
                             run_status(run),
                         )
                     )

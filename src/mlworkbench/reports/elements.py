@@ -25,6 +25,20 @@ from mlworkbench.reports.formatting import (
 )
 from mlworkbench.reports.notes import add_note as add_note  # notebooks call reports.add_note
 from mlworkbench.reports.notes import notes_html as notes_html
+from mlworkbench.tracking.tags import (
+    TAG_ATTEMPTS,
+    TAG_CARD_RUN,
+    TAG_CONFIG,
+    TAG_KEY_FIGURES,
+    TAG_LAST_AT,
+    TAG_LAST_DECISION,
+    TAG_LAST_VERSION,
+    TAG_NOTEBOOK,
+    TAG_PIPELINE,
+    TAG_REPORT,
+    TAG_RETRY_OF,
+    TAG_REUSED_FROM,
+)
 
 INDEX_FILE = "index.html"
 _REMOTE_SCRIPT = re.compile(r'<script[^>]+src="https?://[^"]*"[^>]*>\s*</script>', re.I)
@@ -241,9 +255,6 @@ def _duration(info: Any) -> float | None:
 
 def collect_runs(client: Any, reports_dir: Path) -> list[RunEntry]:
     """Every pipeline run in the tracking store, newest first, with its stages."""
-    from mlworkbench.pipeline.cluster import TAG_RETRY_OF
-    from mlworkbench.pipeline.reuse import TAG_REUSED_FROM
-    from mlworkbench.tracking.store import TAG_CONFIG, TAG_KEY_FIGURES, TAG_PIPELINE, TAG_REPORT
 
     experiments = client.search_experiments()
     if not experiments:
@@ -295,7 +306,6 @@ def collect_runs(client: Any, reports_dir: Path) -> list[RunEntry]:
 def _superseded(child: Any) -> bool:
     """True for a stage run whose worker died and which a later attempt replaced: the index
     shows the attempt that counts."""
-    from mlworkbench.pipeline.cluster import TAG_ATTEMPTS
 
     attempts = json.loads(child.data.tags.get(TAG_ATTEMPTS, "[]"))
     return bool(attempts) and attempts[-1][1] != child.info.run_id
@@ -304,7 +314,7 @@ def _superseded(child: Any) -> bool:
 def _pipeline_order(child: Any) -> tuple[str, int]:
     """Stage runs in the order of their notebooks (`01-eda` before `02-train`, also when they
     ran side by side), then by start."""
-    return child.data.tags.get("mlwb.notebook", ""), child.info.start_time
+    return child.data.tags.get(TAG_NOTEBOOK, ""), child.info.start_time
 
 
 def _search_all(client: Any, experiment_ids: list[str], filter_string: str) -> list[Any]:
@@ -333,18 +343,15 @@ def collect_models(client: Any, reports_dir: Path) -> list[ModelEntry]:
     """Every registered model with its champion, challenger and last decision, linked to the
     model card that made the decision (when its report is on this disk)."""
     from mlworkbench.governance import promotion
-    from mlworkbench.tracking.store import TAG_REPORT
 
     entries = []
     for model in client.search_registered_models():
         aliases = model.aliases or {}
         tags = model.tags or {}
-        decided = tags.get(promotion.TAG_LAST_VERSION, "")
+        decided = tags.get(TAG_LAST_VERSION, "")
         card = ""
         if decided:
-            card_run = client.get_model_version(model.name, decided).tags.get(
-                promotion.TAG_CARD_RUN, ""
-            )
+            card_run = client.get_model_version(model.name, decided).tags.get(TAG_CARD_RUN, "")
             report = client.get_run(card_run).data.tags.get(TAG_REPORT, "") if card_run else ""
             card = report if report and (reports_dir / report).is_file() else ""
         entries.append(
@@ -352,10 +359,8 @@ def collect_models(client: Any, reports_dir: Path) -> list[ModelEntry]:
                 model.name,
                 str(aliases.get(promotion.CHAMPION, "")),
                 str(aliases.get(promotion.CHALLENGER, "")),
-                f"version {decided}: {tags.get(promotion.TAG_LAST_DECISION, '')}"
-                if decided
-                else "",
-                tags.get(promotion.TAG_LAST_AT, ""),
+                f"version {decided}: {tags.get(TAG_LAST_DECISION, '')}" if decided else "",
+                tags.get(TAG_LAST_AT, ""),
                 card,
             )
         )

@@ -24,26 +24,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mlworkbench.exceptions import MlwbError
+from mlworkbench.exceptions import MigrationError, MigrationFailed, MlwbError
+from mlworkbench.tracking.tags import TAG_MIGRATED_AT, TAG_MIGRATED_FROM
 
-TAG_FROM = "mlwb.migrated_from"
-TAG_DONE = "mlwb.migrated_at"
 SKIPPED_MODEL_TAGS = ("mlflow.modelVersions",)
 """Logged-model tags the destination's registry writes itself."""
 ID_PATTERN = re.compile(r"m-[0-9a-f]{32}|[0-9a-f]{32}")
 _TERMINAL = ("FINISHED", "FAILED", "KILLED")
-
-
-class MigrationError(MlwbError):
-    """The source or the destination cannot be used; nothing was copied."""
-
-    exit_code = 2
-
-
-class MigrationFailed(MlwbError):
-    """Copying stopped part way; what was copied stays and a new run of the command resumes."""
-
-    exit_code = 1
 
 
 @dataclass
@@ -172,22 +159,22 @@ class Migration:
         """Learn what an earlier migration copied; remove runs a failure left half copied."""
         if not experiment_ids:
             return
-        done = _runs(self.dst, experiment_ids, f"tags.`{TAG_FROM}` LIKE '%'")
+        done = _runs(self.dst, experiment_ids, f"tags.`{TAG_MIGRATED_FROM}` LIKE '%'")
         broken = set()
         for run in done:
-            if TAG_DONE in run.data.tags:
-                self.ids[run.data.tags[TAG_FROM]] = run.info.run_id
+            if TAG_MIGRATED_AT in run.data.tags:
+                self.ids[run.data.tags[TAG_MIGRATED_FROM]] = run.info.run_id
             else:
                 broken.add(run.info.run_id)
         for model in pages(
             lambda token: self.dst.search_logged_models(experiment_ids, page_token=token)
         ):
-            if TAG_FROM not in model.tags:
+            if TAG_MIGRATED_FROM not in model.tags:
                 continue
             if model.source_run_id in broken:
                 self.dst.delete_logged_model(model.model_id)
             else:
-                self.ids[model.tags[TAG_FROM]] = model.model_id
+                self.ids[model.tags[TAG_MIGRATED_FROM]] = model.model_id
         for run_id in broken:
             self.echo(f"removing run {run_id}, left half copied by an earlier migration")
             self.dst.delete_run(run_id)
@@ -215,7 +202,7 @@ class Migration:
         created = self.dst.create_run(
             experiment_id,
             start_time=run.info.start_time,
-            tags={**tags, TAG_FROM: source_id},
+            tags={**tags, TAG_MIGRATED_FROM: source_id},
             run_name=run.info.run_name,
         )
         new_id = created.info.run_id
@@ -230,7 +217,9 @@ class Migration:
                 self.dst.set_terminated(new_id, run.info.status, run.info.end_time)
             else:
                 self.dst.update_run(new_id, status=run.info.status)
-            self.dst.set_tag(new_id, TAG_DONE, datetime.now(tz=UTC).isoformat(timespec="seconds"))
+            self.dst.set_tag(
+                new_id, TAG_MIGRATED_AT, datetime.now(tz=UTC).isoformat(timespec="seconds")
+            )
         except Exception as exc:
             for old in [source_id, *(m.model_id for m in models)]:
                 self.ids.pop(old, None)
@@ -307,7 +296,7 @@ class Migration:
             experiment_id,
             name=model.name,
             source_run_id=run_id,
-            tags={**tags, TAG_FROM: model.model_id},
+            tags={**tags, TAG_MIGRATED_FROM: model.model_id},
             params=dict(model.params or {}),
             model_type=model.model_type,
         )

