@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 CONFIG ?= papermill_configs/german_credit.yaml
 UI_PORT ?= 5000
 
-.PHONY: help install demo test test-fast lab ui lint format bench clean
+.PHONY: help install demo test test-fast lab ui lint format docs bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,8 +36,8 @@ demo: $(STAMP) ## Run the demo pipeline (German credit), then score and monitor 
 test: $(STAMP) ## Run the whole test suite (unit and end-to-end notebook tests)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
 
-test-fast: $(STAMP) ## Run the unit tests only (no notebook kernels)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -m "not notebook"
+test-fast: $(STAMP) ## Run the unit and docs tests: no notebook kernel, no server (about 3 minutes)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest tests/unit tests/test_docs.py tests/test_layout.py -m "not notebook and not team"
 
 lab: $(STAMP) ## Start JupyterLab with the project's kernel
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --notebook-dir=$(CURDIR)
@@ -45,17 +45,22 @@ lab: $(STAMP) ## Start JupyterLab with the project's kernel
 ui: $(STAMP) ## Start the MLflow UI on 127.0.0.1 against the default store (mlflow.db)
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host 127.0.0.1 --port $(UI_PORT)
 
-lint: $(STAMP) ## Lint and check formatting (ruff) and that notebooks carry no outputs
+lint: $(STAMP) ## Lint and format check (ruff), import layers (import-linter), sizes, notebooks without outputs
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_layout.py
 	$(BIN)/nbstripout --verify notebooks/*.ipynb tests/fixtures/notebooks/*.ipynb
 
 format: $(STAMP) ## Format the code and fix what ruff can fix
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+docs: $(STAMP) ## Build the documentation site into site/ (mkdocs --strict); `mkdocs serve` to browse it
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 bench: $(STAMP) ## Run the benchmarks in bench/ (needs ../shared/data or MLWB_BENCH_DATA)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/run.py
 
 clean: ## Remove generated reports, the default MLflow store and caches (keeps .venv)
-	rm -rf reports/*/ reports/index.html reports/monitoring.html mlflow.db mlflow.db-* mlflow.db.lock mlruns .pytest_cache .ruff_cache
+	rm -rf reports/*/ reports/index.html reports/monitoring.html mlflow.db mlflow.db-* mlflow.db.lock mlruns site .pytest_cache .ruff_cache

@@ -163,7 +163,7 @@ def run(repeats: int = 1, rows: int = ROWS) -> str:
         ),
         "Peak memory is the summed RSS of the process tree (runner, Papermill and kernel), "
         "sampled every 50 ms. Report sizes are of the HTML files under ROOT/reports; the EDA "
-        "stage writes two (the report and the ydata-profiling page).",
+        "stage writes two (the report and the profiling page).",
         "Sampling stated: the sentences found in the page's text that say which rows each "
         "part covers.",
     ]

@@ -83,7 +83,7 @@ def machine() -> dict[str, str]:
         "mlworkbench",
         "mlflow",
         "papermill",
-        "ydata-profiling",
+        "fg-data-profiling",
         "pandas",
         "nbconvert",
         "xgboost",

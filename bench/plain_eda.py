@@ -1,6 +1,6 @@
 """The EDA stage's computation in one plain Python process: the benchmark's baseline.
 
-Same data loading, quality checks, target chart and ydata-profiling page as
+Same data loading, quality checks, target chart and profiling page (fg-data-profiling) as
 notebooks/01-eda.ipynb with its defaults, without Papermill, a kernel, MLflow or nbconvert.
 """
 

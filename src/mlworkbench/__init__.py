@@ -40,7 +40,7 @@ MOVED_MODULES = {
     "kernels": "pipeline.kernels",
     "leakage": "analysis.leakage",
     "loadtest": "production.loadtest",
-    "migrate": "tracking.migrate",
+    "migrate": "tracking.migrate_runs",
     "migrate_registry": "tracking.migrate_registry",
     "models": "production.models",
     "monitoring": "production.monitoring",

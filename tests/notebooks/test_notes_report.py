@@ -8,7 +8,7 @@ import papermill
 import pytest
 from helpers import FIXTURE_NOTEBOOKS
 
-from mlworkbench.reports import elements
+from mlworkbench.reports.rendering import notebook_to_html
 
 
 @pytest.mark.notebook
@@ -24,7 +24,7 @@ def test_report_lists_warnings_in_plain_words_without_machine_paths(tmp_path):
     outputs = [o for c in json.loads(executed.read_text())["cells"] for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("name") == "stderr"]
 
-    page = elements.notebook_to_html(executed, tmp_path / "notes-warnings.html").read_text()
+    page = notebook_to_html(executed, tmp_path / "notes-warnings.html").read_text()
     assert "Notes on this run" in page
     for sentence in (
         "solver stopped before converging",

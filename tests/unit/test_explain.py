@@ -8,7 +8,14 @@ import pandas as pd
 import pytest
 
 from mlworkbench.analysis import screening, training
-from mlworkbench.analysis.explain import cohorts, dependence, explanation, fairness, shapley
+from mlworkbench.analysis.explain import (
+    assessment,
+    cohorts,
+    dependence,
+    explanation,
+    fairness,
+    shapley,
+)
 from mlworkbench.exceptions import ConfigError, DataError
 from mlworkbench.pipeline.config import load_config
 
@@ -303,8 +310,8 @@ def test_requested_rows_outside_the_explained_rows_are_refused(german):
         "the first 50 rows",
     )
     scores, predicted = explanation.predictions(subject)
-    ids, reasons, _ = explanation.pick_local_rows(subject, scores, predicted, [7])
+    ids, reasons, _ = assessment.pick_local_rows(subject, scores, predicted, [7])
     assert ids[0] == 7 and reasons[:3] == ["row 7 (requested)", "highest score", "lowest score"]
     assert scores[ids[1] - 0, 1] == scores[:, 1].max()
     with pytest.raises(DataError, match=r"local_rows \[900\]"):
-        explanation.pick_local_rows(subject, scores, predicted, [900])
+        assessment.pick_local_rows(subject, scores, predicted, [900])

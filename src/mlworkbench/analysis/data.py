@@ -24,6 +24,9 @@ from mlworkbench.exceptions import (
     UnreadableDataError,
 )
 
+# Deferred imports: dalex, mlflow and sklearn load inside the functions that use them, so that
+# importing this module (from the command line or a notebook) stays fast.
+
 TASKS = ("classification", "regression")
 CSV_OPTIONS = ("sep", "na_values", "encoding", "decimal", "skipinitialspace", "thousands")
 """The `pandas.read_csv` options a config may set under `data.csv`."""

@@ -21,6 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+# Deferred imports: sklearn loads inside the functions that use them, so that importing this
+# module (from the command line or a notebook) stays fast.
+
 LIMITS = {"roc_auc": 0.95, "r2": 0.9}
 """Single-feature scores from which a feature is a suspected leak."""
 TOO_GOOD = 0.99

@@ -10,6 +10,7 @@ import contextlib
 import html
 import io
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,9 @@ import numpy as np
 import pandas as pd
 
 from mlworkbench.analysis.screening import ColumnScreen, Screening, screen_columns
+
+# Deferred imports: matplotlib and data_profiling load inside the functions that use them, so
+# that importing this module (from the command line or a notebook) stays fast.
 
 
 @dataclass(frozen=True)
@@ -285,9 +289,10 @@ _MARKUP = re.compile(r"[<>&\"']")
 def escape_for_profile(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of `frame` whose column names and markup-like text values are HTML-escaped.
 
-    ydata-profiling writes column names into its page unescaped, and text values into some
-    attributes; escaping them first keeps a crafted value from becoming markup. A value with
-    `<`, `>`, `&` or quotes may then show its escaped form in places, which is the safe side.
+    The profiling page (fg-data-profiling) writes column names into its page unescaped, and
+    text values into some attributes; escaping them first keeps a crafted value from becoming
+    markup. A value with `<`, `>`, `&` or quotes may then show its escaped form in places,
+    which is the safe side.
     """
     safe = frame.rename(columns=lambda c: html.escape(str(c)))
     for column in safe.columns:
@@ -300,10 +305,9 @@ def escape_for_profile(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def profile_html(frame: pd.DataFrame, plan: ProfilePlan, title: str, seed: int = 0) -> str:
-    """The ydata-profiling report for `frame` as one HTML page, following `plan`."""
-    import warnings
+    """The profiling report (fg-data-profiling) of `frame` as one HTML page, following `plan`."""
 
-    from ydata_profiling import ProfileReport
+    from data_profiling import ProfileReport
 
     data = frame.sample(n=plan.profiled_rows, random_state=seed) if plan.sampled else frame
     data, title = escape_for_profile(data), html.escape(title)

@@ -14,6 +14,9 @@ import click
 
 from mlworkbench.exceptions import ConfigError, MlwbError
 
+# Deferred imports: the workbench's own modules load inside the functions that use them, so that
+# `mlwb --help` and commands that do not need them start fast.
+
 
 def fail(exc: MlwbError) -> None:
     if isinstance(exc, ConfigError) and len(exc.problems) > 1:

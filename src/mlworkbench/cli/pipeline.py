@@ -23,6 +23,9 @@ from mlworkbench.cli.options import (
 )
 from mlworkbench.exceptions import MlwbError
 
+# Deferred imports: mlflow and the workbench's own modules load inside the functions that use
+# them, so that `mlwb --help` and commands that do not need them start fast.
+
 
 @click.command()
 @click.argument("notebook", type=click.Path(dir_okay=False, path_type=Path))
@@ -101,7 +104,7 @@ def run(
     """Validate CONFIG, then execute its stages with Papermill, tracked in MLflow.
 
     One parent MLflow run per pipeline run and one child run per stage. Stages run in the
-    order of what they need (see `needs` in the README); a stage whose inputs (notebook,
+    order of what they need (see `needs` in the docs, Speed); a stage whose inputs (notebook,
     parameters, data, the runs it needs, package versions) are unchanged since a finished run
     is reused, not executed: its child run links the earlier run and report. A failing stage
     stops the stages that need it; the others finish. Reports go to
@@ -205,7 +208,7 @@ def report(project_dir: Path | None) -> None:
     import mlflow
 
     from mlworkbench.pipeline.runner import REPORTS_DIR
-    from mlworkbench.reports.elements import rebuild_index
+    from mlworkbench.reports.index import rebuild_index
     from mlworkbench.tracking.store import find_project_root, tracking_uri
 
     root = (project_dir or find_project_root()).resolve()
@@ -257,7 +260,7 @@ def compare_command(experiment: str, project_dir: Path | None) -> None:
 
     from mlworkbench.pipeline.runner import REPORTS_DIR
     from mlworkbench.reports import comparison
-    from mlworkbench.reports.elements import rebuild_index
+    from mlworkbench.reports.index import rebuild_index
     from mlworkbench.tracking.store import find_project_root, tracking_uri
 
     root = (project_dir or find_project_root()).resolve()

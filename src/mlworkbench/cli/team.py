@@ -11,6 +11,9 @@ import click
 
 from mlworkbench.cli.options import quiet_mlflow, reports_errors
 
+# Deferred imports: the workbench's own modules load inside the functions that use them, so that
+# `mlwb --help` and commands that do not need them start fast.
+
 
 @click.command("server")
 @click.option(

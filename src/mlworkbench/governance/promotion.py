@@ -33,6 +33,9 @@ from mlworkbench.tracking.tags import (
     TAG_REASONS,
 )
 
+# Deferred imports: mlflow loads inside the functions that use them, so that importing this module
+# (from the command line or a notebook) stays fast.
+
 CHAMPION, CHALLENGER = "champion", "challenger"
 
 

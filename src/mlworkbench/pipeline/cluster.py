@@ -26,8 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlworkbench import __version__
 from mlworkbench.exceptions import ClusterError
+from mlworkbench.pipeline import kernels, reuse
+from mlworkbench.tracking import store
 from mlworkbench.tracking.tags import TAG_ATTEMPTS, TAG_ERROR, TAG_RETRY_OF, TAG_WORKER
+
+# Deferred imports: distributed, mlflow and papermill load inside the functions that use them, so
+# that importing this module (from the command line or a notebook) stays fast.
 
 MAX_ATTEMPTS = 2
 """A stage whose worker dies is retried once on another worker."""
@@ -67,9 +73,6 @@ class Execution:
 
 def worker_facts(uri: str, files: list[str]) -> dict[str, Any]:
     """What a worker has: run on every worker by `DaskExecutor.check`."""
-    from mlworkbench import __version__
-    from mlworkbench.pipeline import reuse
-    from mlworkbench.tracking import store
 
     return {
         "version": __version__,
@@ -165,8 +168,6 @@ def _papermill(
     (the exception Papermill raised or None, whether the kernel was killed)."""
     import papermill
 
-    from mlworkbench.pipeline import kernels
-
     outcome: dict[str, BaseException] = {}
 
     def execute() -> None:
@@ -223,8 +224,6 @@ def run_stage(
     import mlflow
     from distributed import get_worker
 
-    from mlworkbench.pipeline import kernels
-
     worker = get_worker()
     client = mlflow.MlflowClient(uri)
     run_id = _claim_attempt(client, first_run, worker.address)
@@ -268,8 +267,8 @@ class DaskExecutor:
         except (OSError, TimeoutError, ValueError) as exc:
             raise ClusterError(
                 f"No Dask scheduler answers at {scheduler}: {exc}. Start one with "
-                "`dask scheduler` and workers with `dask worker <address>` (README, "
-                "'Running on a Dask cluster')."
+                "`dask scheduler` and workers with `dask worker <address>` (docs: "
+                "Teams, 'Running on a Dask cluster')."
             ) from None
         self._checked: set[tuple[str, tuple[str, ...]]] = set()
 
@@ -285,9 +284,6 @@ class DaskExecutor:
     def check(self, uri: str, files: list[str]) -> None:
         """Raise `ClusterError` naming every worker that lacks the project, the same code and
         package versions as this client, one of `files` or the tracking store at `uri`."""
-        from mlworkbench import __version__
-        from mlworkbench.pipeline import reuse
-        from mlworkbench.tracking import store
 
         key = (uri, tuple(files))
         if key in self._checked:

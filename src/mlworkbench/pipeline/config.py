@@ -18,6 +18,7 @@ in the project; a config may point elsewhere with `notebooks:`), run in the orde
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,9 @@ from typing import Any
 import yaml
 
 from mlworkbench.analysis import data as data_module
+from mlworkbench.analysis.explain.explanation import check_settings as check_explain
+from mlworkbench.analysis.screening import screen_with
+from mlworkbench.analysis.training import check_settings
 from mlworkbench.exceptions import ConfigError, DataError, NotebookContractError, unknown_keys
 from mlworkbench.governance.checklist import check_section as check_governance
 from mlworkbench.pipeline.contracts import check_parameters, read_contract
@@ -127,7 +131,6 @@ class PipelineConfig:
 def stage_metadata(path: Path) -> dict[str, Any]:
     """The `mlworkbench` section of a notebook's metadata: `stage` (so `04-model-card.ipynb`
     can be stage `card`) and `needs` (see `mlworkbench.pipeline.graph`); empty when unreadable."""
-    import json
 
     try:
         metadata = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
@@ -208,12 +211,8 @@ def _check_data_section(raw: Any, where: str) -> list[str]:
 def _stage_checks(name: str, values: dict[str, Any], task: str) -> list[str]:
     """Checks of a stage's settings beyond their types (for example known model names)."""
     if name == "train":
-        from mlworkbench.analysis.training import check_settings
-
         return check_settings(values, task)
     if name == "explain":
-        from mlworkbench.analysis.explain.explanation import check_settings as check_explain
-
         return check_explain(values)
     return []
 
@@ -268,30 +267,14 @@ def load_config(
     path = Path(path).resolve()
     base = (base_dir or path.parent).resolve()
     raw = read_yaml(path)
-    where = str(path)
-    problems = [
-        f"{where}: unknown top-level key '{k}'. Allowed: {', '.join(sorted(TOP_LEVEL_KEYS))}."
-        for k in raw
-        if k not in TOP_LEVEL_KEYS
-    ]
-    if not isinstance(raw.get("experiment"), str) or not raw.get("experiment", "").strip():
-        problems.append(f"{where}: 'experiment' (the MLflow experiment name) is required.")
     notebooks_dir = (
         (base / raw["notebooks"]).resolve()
         if isinstance(raw.get("notebooks"), str)
         else default_notebooks_dir(base / path.name)
     )
-    available = discover_stages(notebooks_dir)
-    if not available:
-        problems.append(f"{where}: no NN-<stage>.ipynb notebooks found in {notebooks_dir}.")
-    problems += _check_data_section(raw.get("data"), where)
-    problems += check_governance(raw.get("governance"), where)
-    problems += check_monitoring(raw.get("monitoring"), where)
-    task = raw["data"].get("task", "classification") if isinstance(raw.get("data"), dict) else ""
-    problems += _check_stages(raw.get("stages"), available, where, task)
+    problems = _structure_problems(raw, str(path), notebooks_dir)
     if problems:
         raise ConfigError(problems)
-
     data_raw = raw["data"]
     spec = data_module.DataSpec(
         source=data_module.resolve_source(data_raw["source"], base),
@@ -300,16 +283,7 @@ def load_config(
         sensitive_features=list(data_raw.get("sensitive_features", [])),
         csv=dict(data_raw.get("csv", {})),
     )
-    frame = None
-    if check_data:
-        try:
-            frame = data_module.load_dataset(
-                spec.source, spec.target, spec.task, spec.sensitive_features, spec.csv
-            )
-        except DataError as exc:
-            raise type(exc)(f"{where}: data: {exc}") from exc
-        if "train" in raw["stages"]:
-            check_screening(frame, spec.target, raw["stages"]["train"] or {}, where)
+    frame = _load_checked(spec, raw["stages"], str(path)) if check_data else None
     return PipelineConfig(
         path=path,
         experiment=raw["experiment"],
@@ -322,10 +296,42 @@ def load_config(
     )
 
 
+def _structure_problems(raw: dict[str, Any], where: str, notebooks_dir: Path) -> list[str]:
+    """Every problem with the config's keys, sections and stages (the data is not read)."""
+    problems = [
+        f"{where}: unknown top-level key '{k}'. Allowed: {', '.join(sorted(TOP_LEVEL_KEYS))}."
+        for k in raw
+        if k not in TOP_LEVEL_KEYS
+    ]
+    if not isinstance(raw.get("experiment"), str) or not raw.get("experiment", "").strip():
+        problems.append(f"{where}: 'experiment' (the MLflow experiment name) is required.")
+    available = discover_stages(notebooks_dir)
+    if not available:
+        problems.append(f"{where}: no NN-<stage>.ipynb notebooks found in {notebooks_dir}.")
+    problems += _check_data_section(raw.get("data"), where)
+    problems += check_governance(raw.get("governance"), where)
+    problems += check_monitoring(raw.get("monitoring"), where)
+    task = raw["data"].get("task", "classification") if isinstance(raw.get("data"), dict) else ""
+    problems += _check_stages(raw.get("stages"), available, where, task)
+    return problems
+
+
+def _load_checked(spec: data_module.DataSpec, stages: dict[str, Any], where: str) -> Any:
+    """The config's data, read and checked (target, and the train stage's column screening)."""
+    try:
+        frame = data_module.load_dataset(
+            spec.source, spec.target, spec.task, spec.sensitive_features, spec.csv
+        )
+    except DataError as exc:
+        raise type(exc)(f"{where}: data: {exc}") from exc
+    if "train" in stages:
+        check_screening(frame, spec.target, stages["train"] or {}, where)
+    return frame
+
+
 def check_screening(frame: Any, target: str, train: dict[str, Any], where: str) -> None:
     """Refuse, before any kernel starts, a train stage whose column screening names unknown
     columns or leaves no feature to train on."""
-    from mlworkbench.analysis.screening import screen_with
 
     try:
         screened = screen_with(frame, target, train)

@@ -17,7 +17,10 @@ from typing import Any
 
 import nbformat
 
-from mlworkbench.exceptions import ConfigError, NotebookContractError
+from mlworkbench.exceptions import NotebookContractError
+
+# Deferred imports: papermill loads inside the functions that use them, so that importing this
+# module (from the command line or a notebook) stays fast.
 
 SIMPLE_TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
@@ -148,10 +151,3 @@ def check_parameters(notebook: str | Path, values: Mapping[str, Any], where: str
                 f"got {type(value).__name__} {value!r}."
             )
     return problems
-
-
-def validate_parameters(notebook: str | Path, values: Mapping[str, Any], where: str = "") -> None:
-    """Raise `ConfigError` listing every problem with `values` for `notebook`."""
-    problems = check_parameters(notebook, values, where)
-    if problems:
-        raise ConfigError(problems)

@@ -14,6 +14,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+# Deferred imports: jupyter_client and nbformat load inside the functions that use them, so that
+# importing this module (from the command line or a notebook) stays fast.
+
 WARM_UP = "import matplotlib.pyplot, pandas, mlflow.store.tracking.sqlalchemy_store"
 """Imports every stage needs, run by the kernel while the runner prepares the MLflow runs."""
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from mlworkbench.exceptions import DataChangedError, RunNotFoundError
 from mlworkbench.pipeline.config import load_config
+from mlworkbench.pipeline.reuse import original_run_id
+from mlworkbench.pipeline.runner import PipelineRunner
 from mlworkbench.tracking import store
 from mlworkbench.tracking.tags import (
     TAG_CONFIG,
@@ -76,7 +78,6 @@ def pipeline_run(client: Any, run_id: str) -> Any:
 def stage_metrics(client: Any, parent_id: str, experiment_id: str) -> dict[str, dict]:
     """The metrics of each stage run of a pipeline run, by stage name (a reused stage's are
     those of the run it reused)."""
-    from mlworkbench.pipeline.reuse import original_run_id
 
     children = client.search_runs([experiment_id], f"tags.`mlflow.parentRunId` = '{parent_id}'")
     return {
@@ -99,8 +100,6 @@ def rerun(
         RunNotFoundError: no such pipeline run.
         DataChangedError: the data's digest differs from the one recorded with the run.
     """
-
-    from mlworkbench.pipeline.runner import PipelineRunner
 
     client = store.open_client(store.tracking_uri(project_root))
     original = pipeline_run(client, run_id)

@@ -17,7 +17,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,106 +25,34 @@ from mlworkbench.exceptions import ConfigError, PipelineInterrupted, StageFailed
 from mlworkbench.pipeline import kernels
 from mlworkbench.pipeline import reuse as cache_module
 from mlworkbench.pipeline.config import PipelineConfig, Stage
-from mlworkbench.pipeline.contracts import read_contract
+from mlworkbench.pipeline.execution import StageExecution
 from mlworkbench.pipeline.graph import SKIPPED, dependencies, run_graph
 from mlworkbench.pipeline.interrupts import interruptible
-from mlworkbench.reports import elements
+from mlworkbench.pipeline.results import (
+    PipelineResult,
+    StageResult,
+    relative_label,
+    stage_parameters,
+)
+from mlworkbench.reports import comparison, elements
+from mlworkbench.reports.index import rebuild_index
 from mlworkbench.tracking import store
 from mlworkbench.tracking.tags import (
     TAG_DIGEST,
-    TAG_ERROR,
     TAG_KEY_FIGURES,
     TAG_NOTEBOOK,
     TAG_PIPELINE,
     TAG_REPORT,
-    TAG_STAGE,
     TAG_SUMMARY,
 )
+
+# Deferred imports: mlflow loads inside the functions that use them, so that importing this module
+# (from the command line or a notebook) stays fast.
 
 REPORTS_DIR = "reports"
 
 
-@dataclass
-class StageResult:
-    """What happened to one stage."""
-
-    stage: str
-    run_id: str
-    status: str
-    notebook: Path
-    html: Path | None
-    seconds: float
-    error: str = ""
-    """Why it failed, or, when SKIPPED, which failed stage it needed."""
-    reused_from: str = ""
-    """The earlier run this stage reused (its inputs were unchanged), or empty."""
-
-
-@dataclass
-class PipelineResult:
-    """What happened to one pipeline run."""
-
-    run_id: str
-    experiment: str
-    status: str
-    tracking_uri: str
-    run_dir: Path
-    index: Path | None = None
-    stages: list[StageResult] = field(default_factory=list)
-
-
-def stage_parameters(config: PipelineConfig, stage: Stage, runner_values: dict[str, Any]) -> dict:
-    """The parameters a stage receives: its config section plus the runner's and data values.
-
-    Runner and data values are passed only where the notebook declares them, so a small
-    notebook need not declare every setting; config values were validated against the contract.
-    """
-    declared = read_contract(stage.notebook)
-    injected = {
-        **config.data.as_parameters(),
-        "column_screening": screening_settings(config),
-        **runner_values,
-    }
-    return {
-        **{k: v for k, v in injected.items() if k in declared},
-        **config.stages.get(stage.name, {}),
-    }
-
-
-SCREENING_KEYS = ("drop_columns", "keep_columns", "max_categories")
-"""Train-stage settings that decide the column screening, which the EDA report shows."""
-
-
-def screening_settings(config: PipelineConfig) -> dict[str, Any]:
-    """The train stage's screening settings, for notebooks that declare `column_screening`
-    (the EDA shows what training will do with each column)."""
-    train = config.stages.get("train") or {}
-    return {key: train[key] for key in SCREENING_KEYS if key in train}
-
-
-def relative_label(path: Path, root: Path) -> str:
-    """`path` relative to the project root where it lies inside it, else absolute."""
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
-
-
-def failure_message(stage: Stage, exc: Any, partial: Path, html: Path | None) -> str:
-    """One paragraph naming the notebook, the cell, the exception and the partial output."""
-    cell = f"code cell In [{exc.exec_count}]" if getattr(exc, "exec_count", None) else "a cell"
-    first_line = next((line for line in (exc.source or "").splitlines() if line.strip()), "")
-    if first_line:
-        cell += f" (which starts `{first_line.strip()[:60]}`)"
-    where = f" (HTML: {html})" if html else ""
-    return (
-        f"Stage '{stage.name}' failed in notebook {stage.notebook.name}, {cell}: "
-        f"{exc.ename}: {str(exc.evalue).rstrip('.')}. "
-        f"The partially executed notebook is kept at {partial}{where}."
-    )
-
-
-class PipelineRunner:
+class PipelineRunner(StageExecution):
     """Runs a validated config's stages as a graph and records everything in MLflow.
 
     Args:
@@ -314,10 +241,8 @@ class PipelineRunner:
             s.stage == "train" and s.status == "FINISHED" and not s.reused_from
             for s in result.stages
         ):
-            from mlworkbench.reports import comparison
-
             comparison.rebuild(self.client, self.config.experiment, self.reports_dir)
-        result.index = elements.rebuild_index(self.client, self.reports_dir)
+        result.index = rebuild_index(self.client, self.reports_dir)
         if error is not None:
             error.result = result  # type: ignore[attr-defined]
             raise error
@@ -450,116 +375,3 @@ class PipelineRunner:
             0.0,
             reused_from=original.info.run_id,
         )
-
-    def _execute(
-        self,
-        stage: Stage,
-        experiment_id: str,
-        parent_id: str,
-        run_dir: Path,
-        parameters: dict[str, Any],
-        cache_tags: dict[str, str],
-    ) -> StageResult:
-        tags = {**self._child_tags(stage, parent_id), TAG_STAGE: stage.name, **cache_tags}
-        run_id = self.client.create_run(experiment_id, run_name=stage.name, tags=tags).info.run_id
-        output = run_dir / f"{stage.report_stem}.ipynb"
-        html = run_dir / f"{stage.report_stem}.html"
-        run_dir.mkdir(parents=True, exist_ok=True)
-        status, error, started = "KILLED", "", time.perf_counter()
-        self._began[stage.name] = time.monotonic()
-        elements.preload_exporter()
-        parameters = {**parameters, "mlflow_run_id": run_id}
-        try:
-            if self.executor is None:
-                status, error = self._execute_here(stage, output, html, parameters)
-            else:
-                status, error, run_id = self._execute_remote(stage, output, html, parameters)
-        finally:
-            html_path = self._finish_stage(run_id, stage, output, html, status, error)
-        return StageResult(
-            stage.name, run_id, status, output, html_path, time.perf_counter() - started, error
-        )
-
-    def _execute_here(
-        self, stage: Stage, output: Path, html: Path, parameters: dict[str, Any]
-    ) -> tuple[str, str]:
-        """Run the notebook in a kernel of this machine: (status, error)."""
-        import papermill
-        from papermill.exceptions import PapermillExecutionError
-
-        kernel = self._kernel_for(stage)
-        self._boot_next_kernel(stage)
-        try:
-            if self._cancelled.is_set():
-                raise KeyboardInterrupt
-            papermill.execute_notebook(
-                str(stage.notebook),
-                str(output),
-                parameters=parameters,
-                progress_bar=self.progress,
-                km=kernel,
-            )
-            return "FINISHED", ""
-        except PapermillExecutionError as exc:
-            return "FAILED", failure_message(stage, exc, output, html)
-        except KeyboardInterrupt:
-            if threading.current_thread() is threading.main_thread():
-                raise
-            return "KILLED", ""
-        except Exception as exc:  # kernel died, notebook unreadable, ...
-            status = "KILLED" if self._cancelled.is_set() else "FAILED"
-            return status, self._not_run(stage, f"{type(exc).__name__}: {exc}", output)
-        finally:
-            self._drop_kernel(stage)
-
-    def _execute_remote(
-        self, stage: Stage, output: Path, html: Path, parameters: dict[str, Any]
-    ) -> tuple[str, str, str]:
-        """Run the notebook on a Dask worker: (status, error, run id of the last attempt)."""
-        from types import SimpleNamespace
-
-        from mlworkbench.pipeline.cluster import current_run
-
-        first_run = parameters["mlflow_run_id"]
-        folder = output.parent.relative_to(self.reports_dir).as_posix()
-        try:
-            done = self.executor.execute(
-                stage.notebook, parameters, self.uri, first_run, folder, self._cancelled
-            )
-        except Exception as exc:  # the task raised: the worker could not reach MLflow, ...
-            message = f"{type(exc).__name__}: {exc}"
-            return "FAILED", self._not_run(stage, message, output), current_run(self.uri, first_run)
-        done.write(output)
-        if done.worker:
-            self.echo(f"      {stage.name} ran on worker {done.worker}")
-        if done.cell:
-            return (
-                done.status,
-                failure_message(stage, SimpleNamespace(**done.cell), output, html),
-                done.run_id,
-            )
-        error = self._not_run(stage, done.message, output) if done.message else ""
-        return done.status, error, done.run_id
-
-    @staticmethod
-    def _not_run(stage: Stage, reason: str, output: Path) -> str:
-        return (
-            f"Stage '{stage.name}' could not run notebook {stage.notebook.name}: "
-            f"{reason.rstrip('.')}. Partial output (if any): {output}."
-        )
-
-    def _finish_stage(
-        self, run_id: str, stage: Stage, output: Path, html: Path, status: str, error: str
-    ) -> Path | None:
-        html_path = None
-        if output.exists():
-            html_path = elements.notebook_to_html(output, html, title=stage.report_stem)
-            self.client.log_artifact(run_id, str(output), "notebook")
-            self.client.log_artifact(run_id, str(html_path), "report")
-            self.client.set_tag(
-                run_id, TAG_REPORT, html_path.relative_to(self.reports_dir).as_posix()
-            )
-        if error and status != "KILLED":
-            self.client.set_tag(run_id, TAG_ERROR, error[:5000])
-        self.client.set_terminated(run_id, status)
-        return html_path

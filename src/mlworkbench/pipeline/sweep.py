@@ -37,7 +37,11 @@ import yaml
 from mlworkbench.exceptions import ConfigError, MlwbError, PipelineInterrupted
 from mlworkbench.pipeline import reuse
 from mlworkbench.pipeline.config import PipelineConfig, load_config
+from mlworkbench.pipeline.interrupts import interruptible
+from mlworkbench.pipeline.results import relative_label
+from mlworkbench.pipeline.runner import PipelineRunner
 from mlworkbench.reports import comparison, elements
+from mlworkbench.reports.index import rebuild_index
 from mlworkbench.tracking import store
 from mlworkbench.tracking.tags import TAG_COMBINATION, TAG_LABEL, TAG_SWEEP
 
@@ -215,9 +219,6 @@ def run_sweep(
         PipelineInterrupted: Ctrl-C; running pipelines are marked KILLED, and starting the
             sweep again finishes what is missing.
     """
-    from mlworkbench.pipeline.interrupts import interruptible
-    from mlworkbench.pipeline.runner import PipelineRunner, relative_label
-
     sweep_id, combinations = plan(config, root)
     uri = store.tracking_uri(root)
     client = store.open_client(uri)
@@ -231,21 +232,40 @@ def run_sweep(
         f"Sweep {sweep_id}: {len(combinations)} combination(s); {len(result.already_done)} "
         f"finished earlier, {len(todo)} to run, {jobs} at a time."
     )
-    claims, runners = reuse.Claims(), {}
+    settings = {
+        "project_root": root,
+        "progress": False,
+        "config_label": config_label or relative_label(config.path, root),
+        "force": force,
+        "claims": reuse.Claims(),
+        "client": client,
+        "threads": max(1, (os.cpu_count() or 1) // max(1, jobs)),
+        "executor": executor,
+    }
+    _run_combinations(todo, sweep_id, settings, jobs, result, done, echo)
+    result.report = _sweep_report(client, config.experiment, sweep_id, combinations, done, root)
+    result.index = rebuild_index(client, root / "reports")
+    return result
+
+
+def _run_combinations(
+    todo: list[Combination],
+    sweep_id: str,
+    settings: dict[str, Any],
+    jobs: int,
+    result: SweepResult,
+    done: dict[str, str],
+    echo: Callable[[str], None],
+) -> None:
+    """Run the pipelines of `todo`, `jobs` at a time; Ctrl-C marks the running ones KILLED."""
+    runners: dict[int, PipelineRunner] = {}
 
     def execute(combo: Combination) -> str:
         runner = PipelineRunner(
             combo.config,
-            root,
             echo=lambda line: echo(f"  #{combo.number:02d} {line}"),
-            progress=False,
-            config_label=config_label or relative_label(config.path, root),
-            force=force,
-            claims=claims,
-            client=client,
             run_tags={TAG_SWEEP: sweep_id, TAG_COMBINATION: combo.id, TAG_LABEL: combo.label},
-            threads=max(1, (os.cpu_count() or 1) // max(1, jobs)),
-            executor=executor,
+            **settings,
         )
         runners[combo.number] = runner
         echo(f"  #{combo.number:02d} {combo.label}")
@@ -270,16 +290,26 @@ def run_sweep(
                 "Sweep interrupted; running pipelines are marked KILLED. Start it again to "
                 "finish the combinations that are missing."
             ) from None
-    experiment_id = client.get_experiment_by_name(config.experiment).experiment_id
+
+
+def _sweep_report(
+    client: Any,
+    experiment: str,
+    sweep_id: str,
+    combinations: list[Combination],
+    done: dict[str, str],
+    root: Path,
+) -> Path | None:
+    """The comparison page of the sweep's training runs, or None when none trained."""
+    experiment_id = client.get_experiment_by_name(experiment).experiment_id
     trained = training_runs(
         client, experiment_id, [done[c.id] for c in combinations if c.id in done]
     )
-    if trained:
-        found = comparison.collect(client, config.experiment, trained)
-        found.title = f"sweep {sweep_id} ({len(combinations)} combinations)"
-        result.report = comparison.render(found, root / "reports", f"sweep-{sweep_id}.html")
-    result.index = elements.rebuild_index(client, root / "reports")
-    return result
+    if not trained:
+        return None
+    found = comparison.collect(client, experiment, trained)
+    found.title = f"sweep {sweep_id} ({len(combinations)} combinations)"
+    return comparison.render(found, root / "reports", f"sweep-{sweep_id}.html")
 
 
 def _settle(

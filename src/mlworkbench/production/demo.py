@@ -13,14 +13,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from mlworkbench.analysis import data
+from mlworkbench.analysis.train_stage import TEST_ROWS_ARTIFACT
+from mlworkbench.tracking.store import latest_stage_run, tracking_uri
+
+# Deferred imports: mlflow and numpy load inside the functions that use them, so that importing
+# this module (from the command line or a notebook) stays fast.
+
 
 def write_batch(output: Path, experiment: str = "german-credit", target: str = "risk") -> Path:
     """Write the held-out rows of `experiment`'s newest training run to `output` (CSV)."""
     import mlflow
-
-    from mlworkbench.analysis import data
-    from mlworkbench.analysis.train_stage import TEST_ROWS_ARTIFACT
-    from mlworkbench.tracking.store import latest_stage_run, tracking_uri
 
     mlflow.set_tracking_uri(tracking_uri())
     run_id = latest_stage_run(mlflow.MlflowClient(), experiment, "train")

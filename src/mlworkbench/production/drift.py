@@ -22,6 +22,9 @@ import pandas as pd
 
 from mlworkbench.pipeline.monitoring_section import Thresholds
 
+# Deferred imports: scipy loads inside the functions that use them, so that importing this module
+# (from the command line or a notebook) stays fast.
+
 EPSILON = 1e-4
 """Floor of a bin share in the PSI, so an empty bin does not make it infinite."""
 

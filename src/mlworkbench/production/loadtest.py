@@ -13,7 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlworkbench.analysis import data
+from mlworkbench.production import scoring, serving
 from mlworkbench.tracking.tags import TAG_LOADTEST_PREFIX
+
+# Deferred imports: mlflow loads inside the functions that use them, so that importing this module
+# (from the command line or a notebook) stays fast.
 
 
 @dataclass
@@ -125,8 +130,6 @@ def example_rows(model_uri: str, input_file: str = "") -> pd.DataFrame:
     """Rows to send: those of `input_file`, else the input example logged with the model."""
     import mlflow
 
-    from mlworkbench.analysis import data
-
     if input_file:
         return data.read_source(input_file)
     example = mlflow.models.Model.load(model_uri).load_input_example()
@@ -144,8 +147,6 @@ def run(
 ) -> tuple[Any, LoadTestResult]:
     """Start a server for the model, measure it, stop it and tag the figures on the version."""
     import mlflow
-
-    from mlworkbench.production import scoring, serving
 
     resolved = scoring.resolve(client, reference)
     rows = example_rows(resolved.uri, input_file)

@@ -18,10 +18,17 @@ import io
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from mlworkbench.tracking.store import schema_sample
+
+# Deferred imports: mlflow loads inside the functions that use them, so that importing this module
+# (from the command line or a notebook) stays fast.
 
 PREDICTION = "prediction"
 PROBABILITY_PREFIX = "probability_"
@@ -90,7 +97,6 @@ REQUIREMENTS = ("mlflow", "scikit-learn", "xgboost", "pandas", "numpy", "cloudpi
 
 def pip_requirements() -> list[str]:
     """Pinned requirements of a logged model: the versions it was trained with."""
-    from importlib.metadata import version
 
     return [f"{name}=={version(name)}" for name in REQUIREMENTS]
 
@@ -100,12 +106,9 @@ def log_model(trained: Any, sample: pd.DataFrame) -> Any:
     with its signature (raw input columns and prediction columns, inferred from
     `tracking.schema_sample` rows of `sample`), an input example of `sample`'s first rows and
     pinned pip requirements. Returns MLflow's ModelInfo."""
-    from pathlib import Path
 
     import mlflow
     from mlflow.models import infer_signature
-
-    from mlworkbench.tracking.store import schema_sample
 
     rows = schema_sample(sample)
     output = predict(trained.pipeline, rows, trained.classes, trained.threshold)

@@ -9,6 +9,7 @@ the project's environment, bound to 127.0.0.1 unless told otherwise. The server 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -80,7 +81,6 @@ def start(model_uri: str, tracking_uri: str, port: int, log: Any = subprocess.DE
 
 def stop(process: Any) -> None:
     """Stop a server started by `start` (and its workers)."""
-    import signal
 
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)

@@ -9,8 +9,12 @@ from typing import Any
 
 from mlworkbench.analysis.evaluation import LOWER_IS_BETTER
 from mlworkbench.exceptions import ExperimentNotFoundError
-from mlworkbench.reports.elements import experiment_dir, write_page
+from mlworkbench.reports.elements import experiment_dir
+from mlworkbench.reports.rendering import write_page
 from mlworkbench.tracking.tags import TAG_KEY_FIGURES, TAG_REPORT, TAG_STAGE
+
+# Deferred imports: jinja2 loads inside the functions that use them, so that importing this module
+# (from the command line or a notebook) stays fast.
 
 COMPARE_FILE = "compare.html"
 SHOWN_METRICS = (

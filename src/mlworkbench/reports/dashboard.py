@@ -12,9 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mlworkbench.reports.elements import status_word, write_page
-from mlworkbench.reports.formatting import store_label
+from mlworkbench.reports.formatting import status_word, store_label
+from mlworkbench.reports.rendering import write_page
 from mlworkbench.tracking.tags import TAG_BATCH_DATE, TAG_MONITOR_STATUS, TAG_REPORT
+
+# Deferred imports: jinja2 and matplotlib load inside the functions that use them, so that
+# importing this module (from the command line or a notebook) stays fast.
 
 DASHBOARD_FILE = "monitoring.html"
 ORDER = {"ALERT": 0, "WARN": 1, "OK": 2, "": 3}

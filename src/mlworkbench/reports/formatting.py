@@ -3,9 +3,15 @@ notation, and a monitoring status in words rather than its numeric level."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 import numbers
+import re
+from pathlib import PurePath
 from typing import Any
+
+# Deferred imports: numpy and pandas load inside the functions that use them, so that importing
+# this module (from the command line or a notebook) stays fast.
 
 STATUS_WORDS = ("OK", "WARN", "ALERT")
 """Monitoring statuses by level, as `drift.STATUSES` defines them (the `status_level`
@@ -69,7 +75,6 @@ def status_word(value: Any) -> str:
 def left_aligned_text(frame: Any) -> tuple[str, str]:
     """A CSS class for a table of `frame` and the style that left-aligns its text columns
     (notebook pages right-align every cell, which makes sentences hard to read)."""
-    import hashlib
 
     import pandas as pd
 
@@ -89,8 +94,6 @@ def left_aligned_text(frame: Any) -> tuple[str, str]:
 def store_label(uri: str) -> str:
     """A tracking store as a report names it: a server's address as it is (without any
     credentials), a local store by its file or folder name only, never a path of the machine."""
-    import re
-    from pathlib import PurePath
 
     if uri.startswith(("http://", "https://")):
         return re.sub(r"//[^/@]*@", "//", uri)

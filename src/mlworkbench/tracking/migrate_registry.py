@@ -7,10 +7,14 @@ versions of the model yet, and aliases follow the versions wherever they land.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
-from mlworkbench.tracking.migrate import ID_PATTERN, Migration, pages
-from mlworkbench.tracking.tags import TAG_FROM
+from mlworkbench.tracking.migrate_runs import ID_PATTERN, Migration, pages
+from mlworkbench.tracking.tags import TAG_MIGRATED_FROM
+
+# Deferred imports: mlflow loads inside the functions that use them, so that importing this module
+# (from the command line or a notebook) stays fast.
 
 
 def copy_registry(migration: Migration) -> None:
@@ -32,7 +36,7 @@ def _copy_registered_model(migration: Migration, model: Any) -> None:
         migration.dst.set_registered_model_tag(name, key, migration.remap(value))
     quoted = name.replace("'", "\\'")
     existing = {
-        v.tags.get(TAG_FROM): v.version
+        v.tags.get(TAG_MIGRATED_FROM): v.version
         for v in migration.dst.search_model_versions(f"name = '{quoted}'")
     }
     versions = migration.src.search_model_versions(f"name = '{quoted}'")
@@ -48,7 +52,6 @@ def _copy_registered_model(migration: Migration, model: Any) -> None:
 
 
 def _copy_version(migration: Migration, version: Any, existing: dict[str | None, str]) -> None:
-    import warnings
 
     name, label = version.name, f"{version.name}/{version.version}"
     if label in existing:
@@ -64,7 +67,7 @@ def _copy_version(migration: Migration, version: Any, existing: dict[str | None,
         name,
         source,
         run_id=migration.ids.get(version.run_id or ""),
-        tags={**tags, TAG_FROM: label},
+        tags={**tags, TAG_MIGRATED_FROM: label},
         description=version.description,
         model_id=model_id,
     )

@@ -12,12 +12,19 @@ that raises ends that run FAILED, an interrupted one KILLED (`end_failed_run`).
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
+import math
 import os
+import sqlite3
 import subprocess
 import sys
+import tempfile
+import urllib.request
+import warnings
 from collections.abc import Mapping
+from contextlib import closing
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -35,6 +42,9 @@ from mlworkbench.tracking.tags import (
     TAG_VERSION,
 )
 
+# Deferred imports: mlflow and pandas load inside the functions that use them, so that importing
+# this module (from the command line or a notebook) stays fast.
+
 DEFAULT_DB = "mlflow.db"
 DEFAULT_ARTIFACTS = "mlruns"
 TRACKED_PACKAGES = (
@@ -43,7 +53,7 @@ TRACKED_PACKAGES = (
     "papermill",
     "pandas",
     "scikit-learn",
-    "ydata-profiling",
+    "fg-data-profiling",
     "numpy",
     "xgboost",
     "shap",
@@ -93,8 +103,6 @@ def store_problem(uri: str) -> str:
         path = Path(uri.removeprefix("sqlite:///").split("?")[0])
         return "" if path.is_file() else f"tracking store {path} does not exist here"
     if uri.startswith(("http://", "https://")):
-        import urllib.request
-
         try:
             with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=5) as answer:
                 return "" if answer.status == 200 else f"{uri} answered HTTP {answer.status}"
@@ -132,9 +140,6 @@ def open_client(uri: str) -> Any:
 
     if not uri.startswith("sqlite:///"):
         return mlflow.MlflowClient(uri)
-    import fcntl
-    import sqlite3
-    from contextlib import closing
 
     db_file = Path(uri.removeprefix("sqlite:///"))
     db_file.parent.mkdir(parents=True, exist_ok=True)
@@ -349,7 +354,6 @@ def log_text_artifact(text: str, artifact_file: str) -> None:
 
 def dataset_source(source: str) -> Any:
     """The MLflow dataset source for a bundled dataset name or a data file path."""
-    import warnings
 
     from mlflow.data.code_dataset_source import CodeDatasetSource
     from mlflow.data.dataset_source_registry import resolve_dataset_source
@@ -401,7 +405,6 @@ def log_dataset_input(frame: Any, source: str, target: str, name: str, context: 
 
 def log_metrics(metrics: Mapping[str, float], prefix: str = "") -> None:
     """Log finite metrics on the active run, names prefixed (for example `baseline_`)."""
-    import math
 
     import mlflow
 
@@ -412,7 +415,6 @@ def log_metrics(metrics: Mapping[str, float], prefix: str = "") -> None:
 
 def _log_written(artifact_file: str, write: Any) -> None:
     """Store a file `write(path)` produces as artifact `artifact_file` of the active run."""
-    import tempfile
 
     import mlflow
 

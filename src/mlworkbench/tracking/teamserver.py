@@ -30,6 +30,9 @@ import yaml
 
 from mlworkbench.exceptions import ConfigError, TeamServerError
 
+# Deferred imports: psycopg2 loads inside the functions that use them, so that importing this
+# module (from the command line or a notebook) stays fast.
+
 DEFAULT_SETTINGS_FILE = "mlwb-server.yaml"
 INSTALL_HINT = "pip install 'mlworkbench[team]'"
 CONNECT_TIMEOUT = 5

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from mlworkbench.reports import dashboard, elements, formatting
+from mlworkbench.reports.index import rebuild_index
 
 
 @pytest.mark.parametrize(
@@ -91,7 +92,7 @@ def test_index_and_dashboard_show_the_monitoring_status_in_words(tmp_path):
     client.create_registered_model("credit")
     _monitoring_run(client, tmp_path, "credit", 2.0, tag=False)
     reports_dir = tmp_path / "reports"
-    page = elements.rebuild_index(client, reports_dir).read_text()
+    page = rebuild_index(client, reports_dir).read_text()
     figures = re.search(r'<div class="figures">(.*?)</div>', page, re.S).group(1)
     assert 'monitoring status: <span class="badge ALERT">ALERT</span>' in figures
     assert "rows: 32,220" in figures and "largest PSI: 0.41" in figures

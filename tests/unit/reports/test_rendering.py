@@ -11,6 +11,8 @@ import nbformat
 import pandas as pd
 
 from mlworkbench.reports import elements
+from mlworkbench.reports.index import rebuild_index
+from mlworkbench.reports.rendering import notebook_to_html
 
 PNG = base64.b64encode(
     bytes.fromhex(
@@ -35,7 +37,7 @@ def executed_notebook(path):
 
 
 def test_report_hides_code_keeps_outputs_and_loads_nothing_remote(tmp_path):
-    html = elements.notebook_to_html(executed_notebook(tmp_path / "n.ipynb"), tmp_path / "n.html")
+    html = notebook_to_html(executed_notebook(tmp_path / "n.ipynb"), tmp_path / "n.html")
     page = html.read_text()
     assert "Title here" in page
     assert "secret_code_line" not in page
@@ -91,7 +93,7 @@ def test_index_lists_runs_newest_first_and_escapes_names(tmp_path):
         client.log_metric(child, "rows", 1000)
         client.set_terminated(child, "FINISHED")
         client.set_terminated(parent, "FAILED" if name == "second" else "FINISHED")
-    index = elements.rebuild_index(client, reports_dir)
+    index = rebuild_index(client, reports_dir)
     page = index.read_text()
     assert "<script>evil" not in page and "&lt;script&gt;evil&lt;/script&gt;" in page
     assert page.index("second") < page.index("&lt;script&gt;evil")
@@ -102,7 +104,7 @@ def test_index_lists_runs_newest_first_and_escapes_names(tmp_path):
 
 def test_empty_store_gives_an_index_that_says_what_to_do(tmp_path):
     client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    page = elements.rebuild_index(client, tmp_path / "reports").read_text()
+    page = rebuild_index(client, tmp_path / "reports").read_text()
     assert "No pipeline runs yet" in page
 
 

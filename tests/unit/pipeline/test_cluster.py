@@ -10,6 +10,7 @@ from helpers import sqlite_uri
 
 from mlworkbench.exceptions import ClusterError
 from mlworkbench.pipeline import cluster
+from mlworkbench.reports.index import collect_runs, render_index
 from mlworkbench.tracking.store import open_client, store_problem
 from mlworkbench.tracking.tags import TAG_ATTEMPTS, TAG_RETRY_OF, TAG_WORKER
 
@@ -114,7 +115,6 @@ def test_a_stage_whose_worker_died_is_retried_once_as_a_new_run(tmp_path):
 
 
 def test_the_index_shows_the_attempt_that_counts(tmp_path):
-    from mlworkbench.reports import elements
 
     client = open_client(sqlite_uri(tmp_path))
     experiment = client.create_experiment("e")
@@ -125,8 +125,8 @@ def test_the_index_shows_the_attempt_that_counts(tmp_path):
     retry = cluster._claim_attempt(client, first, "tcp://b:1")
     client.set_terminated(retry, "FINISHED")
 
-    (entry,) = elements.collect_runs(client, tmp_path)
+    (entry,) = collect_runs(client, tmp_path)
     (stage,) = entry.stages
     assert (stage.name, stage.status, stage.retried) == ("train", "FINISHED", True)
-    page = elements.render_index([entry], sqlite_uri(tmp_path), tmp_path / "index.html", [])
+    page = render_index([entry], sqlite_uri(tmp_path), tmp_path / "index.html", [])
     assert "run again: the Dask worker running it died" in page.read_text()

@@ -1,0 +1,28 @@
+"""Unit tests run no Jupyter kernel and start no server: `make test-fast` relies on it."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from jupyter_client.manager import KernelManager
+
+SERVERS = ("postgres", "pg_ctl", "initdb", "mlflow server", "uvicorn", "gunicorn")
+
+
+@pytest.fixture(autouse=True)
+def _no_kernels_or_servers(monkeypatch):
+    def refuse_kernel(self, *args, **kwargs):
+        raise AssertionError("a unit test started a Jupyter kernel: mark it `notebook`")
+
+    real_popen = subprocess.Popen
+
+    class Popen(real_popen):  # type: ignore[misc, valid-type]
+        def __init__(self, args, *rest, **kwargs):
+            command = " ".join(map(str, args)) if isinstance(args, list | tuple) else str(args)
+            if any(server in command for server in SERVERS):
+                raise AssertionError(f"a unit test started a server ({command[:80]})")
+            super().__init__(args, *rest, **kwargs)
+
+    monkeypatch.setattr(KernelManager, "start_kernel", refuse_kernel)
+    monkeypatch.setattr(subprocess, "Popen", Popen)
