@@ -48,10 +48,10 @@ DATASETS = {
 
 def guardrail_seconds(source: Path, target: str, repeats: int) -> list[float]:
     """Wall seconds of the column screening and the leakage check on the training rows."""
-    from mlworkbench.analysis import data, leakage, screening, training
+    from mlworkbench.analysis import data, leakage, screening, splits, training
 
     frame = data.load_dataset(str(source), target, "classification", [], {"na_values": ["?"]})
-    split = training.split_data(frame, target, "classification")
+    split = splits.split_data(frame, target, "classification")
     y, _ = training.encode_target(split.train[target], "classification")
     times = []
     for _ in range(repeats):

@@ -10,7 +10,7 @@ import io
 import sys
 from pathlib import Path
 
-from mlworkbench.analysis import data, profiling
+from mlworkbench.analysis import data, profile_page, profiling
 from mlworkbench.reports import elements
 
 
@@ -21,8 +21,8 @@ def main(source: str, target: str, output: Path) -> None:
     result = profiling.analyse(frame, target, "classification", source)
     elements.table_html(result.quality, percent=["missing_share"])
     profiling.plot_target(frame, target, "classification").savefig(io.BytesIO(), format="png")
-    plan = profiling.plan_profile(frame, sample_rows=100_000, minimal_above_cells=1_000_000)
-    output.write_text(profiling.profile_html(frame, plan, f"Profile of {source}"), "utf-8")
+    plan = profile_page.plan_profile(frame, sample_rows=100_000, minimal_above_cells=1_000_000)
+    output.write_text(profile_page.profile_html(frame, plan, f"Profile of {source}"), "utf-8")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import mlflow
 import pytest
 from helpers import CONFIGS, MLWB, REPO
 
-from mlworkbench.tracking.store import git_commit
+from mlworkbench.tracking.provenance import git_commit
 
 pytestmark = [pytest.mark.notebook, pytest.mark.team]
 

@@ -12,6 +12,9 @@ import pandas as pd
 
 from mlworkbench.exceptions import DataError
 
+# Deferred imports: matplotlib and sklearn load inside the functions that use them, so that
+# importing this module (from the command line or a notebook) stays fast.
+
 THRESHOLDS = ("fixed", "max_f1", "cost")
 PRIMARY_METRIC = {"binary": "roc_auc", "multiclass": "roc_auc_ovr", "regression": "rmse"}
 LOWER_IS_BETTER = {"rmse", "mae", "mape", "log_loss", "brier"}
@@ -60,7 +63,7 @@ def classification_metrics(
     y_true: np.ndarray, proba: np.ndarray, threshold: float = 0.5
 ) -> dict[str, float]:
     """Metrics of encoded labels 0..K-1 against class probabilities (one column per class)."""
-    from sklearn import metrics
+    from sklearn import metrics  # deferred: sklearn is heavy to import
 
     n_classes = proba.shape[1]
     labels = np.arange(n_classes)
@@ -95,7 +98,7 @@ def classification_metrics(
 
 def regression_metrics(y_true: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
     """RMSE, MAE, R² and MAPE (MAPE over rows whose true value is not zero)."""
-    from sklearn import metrics
+    from sklearn import metrics  # deferred: sklearn is heavy to import
 
     nonzero = y_true != 0
     return {
@@ -223,22 +226,43 @@ def plot_diagnostics(
 ) -> Any:
     """ROC, precision-recall, confusion matrix and calibration (classification), or predicted
     against actual and residuals (regression), as one figure."""
-    import matplotlib.pyplot as plt
-    from sklearn import metrics
-    from sklearn.calibration import calibration_curve
+    import matplotlib.pyplot as plt  # deferred: heavy, and only figures need it
 
     if kind == "regression":
-        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-        left.scatter(y_true, scores, s=8, alpha=0.5, color="#1f6feb")
-        low, high = float(min(y_true.min(), scores.min())), float(max(y_true.max(), scores.max()))
-        left.plot([low, high], [low, high], color="#57606a", linestyle="--", linewidth=1)
-        left.set(title="Predicted against actual", xlabel="actual", ylabel="predicted")
-        right.scatter(scores, y_true - scores, s=8, alpha=0.5, color="#1f6feb")
-        right.axhline(0, color="#57606a", linestyle="--", linewidth=1)
-        right.set(title="Residuals", xlabel="predicted", ylabel="actual - predicted")
-        fig.tight_layout()
-        return fig
+        return plot_regression(y_true, scores)
     fig, axes = plt.subplots(1, 4, figsize=(17, 4))
+    plot_curves(axes[0], axes[1], kind, y_true, scores, classes)
+    plot_confusion(axes[2], kind, y_true, scores, classes, threshold)
+    plot_calibration(axes[3], kind, y_true, scores)
+    fig.tight_layout()
+    return fig
+
+
+def plot_regression(y_true: np.ndarray, predicted: np.ndarray) -> Any:
+    """Predicted against actual (on the diagonal when right) and the residuals, side by
+    side: where and how far a regression model is off."""
+    import matplotlib.pyplot as plt  # deferred: heavy, and only figures need it
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.scatter(y_true, predicted, s=8, alpha=0.5, color="#1f6feb")
+    low = float(min(y_true.min(), predicted.min()))
+    high = float(max(y_true.max(), predicted.max()))
+    left.plot([low, high], [low, high], color="#57606a", linestyle="--", linewidth=1)
+    left.set(title="Predicted against actual", xlabel="actual", ylabel="predicted")
+    right.scatter(predicted, y_true - predicted, s=8, alpha=0.5, color="#1f6feb")
+    right.axhline(0, color="#57606a", linestyle="--", linewidth=1)
+    right.set(title="Residuals", xlabel="predicted", ylabel="actual - predicted")
+    fig.tight_layout()
+    return fig
+
+
+def plot_curves(
+    roc: Any, pr: Any, kind: str, y_true: np.ndarray, scores: np.ndarray, classes: list | None
+) -> None:
+    """The ROC curve on axes `roc` and the precision-recall curve on axes `pr`: one curve
+    for a binary model, one per class (against the rest) for a multiclass one."""
+    from sklearn import metrics  # deferred: sklearn is heavy to import
+
     curves = (
         [("", y_true == 1, scores[:, 1])]
         if kind == "binary"
@@ -248,35 +272,54 @@ def plot_diagnostics(
         warnings.simplefilter("ignore")  # a class predicted perfectly has no false positives
         for label, hits, score in curves:
             fpr, tpr, _ = metrics.roc_curve(hits, score)
-            axes[0].plot(fpr, tpr, label=label or None)
+            roc.plot(fpr, tpr, label=label or None)
             precision, recall, _ = metrics.precision_recall_curve(hits, score)
-            axes[1].plot(recall, precision, label=label or None)
-    axes[0].plot([0, 1], [0, 1], color="#57606a", linestyle="--", linewidth=1)
-    axes[0].set(
+            pr.plot(recall, precision, label=label or None)
+    roc.plot([0, 1], [0, 1], color="#57606a", linestyle="--", linewidth=1)
+    roc.set(
         title="ROC curve" + ("" if kind == "binary" else " (each class against the rest)"),
         xlabel="false positive rate",
         ylabel="true positive rate",
     )
-    axes[1].set(title="Precision-recall", xlabel="recall", ylabel="precision")
+    pr.set(title="Precision-recall", xlabel="recall", ylabel="precision")
     if kind != "binary":
-        axes[0].legend(fontsize=8)
-    positive = scores[:, 1] if kind == "binary" else scores.max(axis=1)
-    hits = (y_true == 1) if kind == "binary" else (scores.argmax(axis=1) == y_true)
+        roc.legend(fontsize=8)
+
+
+def plot_confusion(
+    ax: Any,
+    kind: str,
+    y_true: np.ndarray,
+    scores: np.ndarray,
+    classes: list | None,
+    threshold: float | None,
+) -> None:
+    """The confusion matrix of the test rows on axes `ax`, with the decision threshold
+    applied (binary) or the most likely class predicted (multiclass)."""
+    from sklearn import metrics  # deferred: sklearn is heavy to import
+
     predicted = (
         (scores[:, 1] >= threshold).astype(int) if kind == "binary" else scores.argmax(axis=1)
     )
     labels = [str(c) for c in classes] if classes else None
     metrics.ConfusionMatrixDisplay.from_predictions(
-        y_true, predicted, display_labels=labels, ax=axes[2], colorbar=False, cmap="Blues"
+        y_true, predicted, display_labels=labels, ax=ax, colorbar=False, cmap="Blues"
     )
-    axes[2].set_title("Confusion matrix (test rows)")
+    ax.set_title("Confusion matrix (test rows)")
+
+
+def plot_calibration(ax: Any, kind: str, y_true: np.ndarray, scores: np.ndarray) -> None:
+    """Observed share against predicted probability (in ten quantile bins) on axes `ax`: of
+    the positive class (binary) or of the most likely class being right (multiclass)."""
+    from sklearn.calibration import calibration_curve  # deferred: sklearn is heavy to import
+
+    positive = scores[:, 1] if kind == "binary" else scores.max(axis=1)
+    hits = (y_true == 1) if kind == "binary" else (scores.argmax(axis=1) == y_true)
     observed, expected = calibration_curve(hits, positive, n_bins=10, strategy="quantile")
-    axes[3].plot(expected, observed, marker="o", color="#1f6feb")
-    axes[3].plot([0, 1], [0, 1], color="#57606a", linestyle="--", linewidth=1)
-    axes[3].set(
+    ax.plot(expected, observed, marker="o", color="#1f6feb")
+    ax.plot([0, 1], [0, 1], color="#57606a", linestyle="--", linewidth=1)
+    ax.set(
         title="Calibration" + ("" if kind == "binary" else " (most likely class)"),
         xlabel="predicted probability",
         ylabel="observed share",
     )
-    fig.tight_layout()
-    return fig

@@ -1,6 +1,7 @@
 """The train stage's computation: split, fit, choose the decision threshold, evaluate.
 
-Pure computation on a DataFrame and settings; the training notebook shows and logs the result.
+Pure computation on a DataFrame and settings; the training notebook shows the result and
+`train_logging` logs it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlworkbench.analysis import evaluation, leakage, screening, training
+from mlworkbench.analysis import data, evaluation, leakage, screening, splits, training
 from mlworkbench.exceptions import ModelConfigError
 
 TEST_ROWS_ARTIFACT = "split/test_rows.json"
@@ -50,7 +51,7 @@ class TrainingOutcome:
     """A trained model with its split, test scores and evaluation."""
 
     trained: training.TrainedModel
-    split: training.Split
+    split: splits.Split
     kind: str
     y_test: np.ndarray
     scores: np.ndarray
@@ -90,7 +91,7 @@ def train_and_evaluate(
             f"Unknown threshold_rule '{settings.threshold_rule}'. "
             f"Rules: {', '.join(evaluation.THRESHOLDS)}."
         )
-    parts = training.split_data(
+    parts = splits.split_data(
         frame,
         target,
         task,
@@ -145,6 +146,4 @@ def screened_rows(pipeline: Any, rows: pd.DataFrame) -> pd.DataFrame:
 def test_rows_record(test: pd.DataFrame, frame: pd.DataFrame) -> dict[str, Any]:
     """The test rows' ids (0-based row numbers of the source data) and the data's digest,
     logged as `TEST_ROWS_ARTIFACT` so the explain stage finds the same rows again."""
-    from mlworkbench.analysis.data import dataset_digest
-
-    return {"data_digest": dataset_digest(frame), "row_ids": [int(i) for i in test.index]}
+    return {"data_digest": data.dataset_digest(frame), "row_ids": [int(i) for i in test.index]}

@@ -1,12 +1,14 @@
-"""Model training: the model catalogue, preprocessing, data splits and fitting.
+"""Model training: the model catalogue, preprocessing, fitting and reference statistics.
 
 Preprocessing and model form one scikit-learn Pipeline, so a fitted model takes raw rows
 exactly as they appear in the source data. Classification targets are encoded as 0..K-1
-for fitting (xgboost needs that); `TrainedModel.classes` maps them back.
+for fitting (xgboost needs that); `TrainedModel.classes` maps them back. Training and test
+rows are chosen by `splits`.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,25 +16,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlworkbench.analysis.screening import ColumnScreen
 from mlworkbench.exceptions import DataError, ModelConfigError
 
-SPLITS = ("stratified", "group", "time")
+# Deferred imports: sklearn and xgboost load inside the functions that use them, so that importing
+# this module (from the command line or a notebook) stays fast.
 
 
 def _xgboost(task: str) -> Callable[..., Any]:
-    import xgboost
+    import xgboost  # deferred: heavy, and only the xgboost model needs it
 
     return xgboost.XGBClassifier if task == "classification" else xgboost.XGBRegressor
 
 
 def _linear(task: str) -> Callable[..., Any]:
-    from sklearn import linear_model
+    from sklearn import linear_model  # deferred: heavy
 
     return linear_model.LogisticRegression if task == "classification" else linear_model.Ridge
 
 
 def _random_forest(task: str) -> Callable[..., Any]:
-    from sklearn import ensemble
+    from sklearn import ensemble  # deferred: heavy
 
     if task == "classification":
         return ensemble.RandomForestClassifier
@@ -40,7 +44,7 @@ def _random_forest(task: str) -> Callable[..., Any]:
 
 
 def _hist_gradient_boosting(task: str) -> Callable[..., Any]:
-    from sklearn import ensemble
+    from sklearn import ensemble  # deferred: heavy
 
     if task == "classification":
         return ensemble.HistGradientBoostingClassifier
@@ -73,8 +77,6 @@ MODELS: dict[str, ModelSpec] = {
 def available_threads() -> int:
     """Threads a fit may use: `MLWB_THREADS` (the runner's share of the cores when stages or
     pipelines run side by side), else every core."""
-    import os
-
     return int(os.environ.get("MLWB_THREADS") or 0) or os.cpu_count() or 1
 
 
@@ -127,12 +129,11 @@ def make_pipeline(
     Imputers keep a column that is empty in every training row (as zeros), so the encoded
     columns always line up with the screened ones.
     """
+    # deferred: sklearn (and screening, which imports it) are heavy to import
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import Pipeline, make_pipeline
     from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
-
-    from mlworkbench.analysis.screening import ColumnScreen
 
     estimator = make_estimator(model, task, hyperparameters, seed)
     numeric, categorical = screening.features("numeric"), screening.features("categorical")
@@ -168,111 +169,6 @@ def _as_text(values: Any) -> Any:
     """Categorical values as strings (missing stays missing), so mixed types encode alike."""
     frame = pd.DataFrame(values)
     return frame.astype(str).where(frame.notna(), np.nan)
-
-
-@dataclass
-class Split:
-    """Training and test rows, and how they were chosen."""
-
-    train: pd.DataFrame
-    test: pd.DataFrame
-    strategy: str
-    description: str
-
-
-def split_data(
-    frame: pd.DataFrame,
-    target: str,
-    task: str,
-    strategy: str = "stratified",
-    test_size: float = 0.25,
-    seed: int = 42,
-    group_column: str = "",
-    time_column: str = "",
-) -> Split:
-    """Split rows into training and test sets.
-
-    `stratified` keeps class shares (classification) with a random split; `group` keeps all
-    rows of a group on one side; `time` trains on the past and tests on the future.
-
-    Raises:
-        DataError: unknown strategy or column, a time column that is not a date, or a class
-            with fewer than 2 rows on either side.
-    """
-    from sklearn.model_selection import GroupShuffleSplit, train_test_split
-
-    if strategy not in SPLITS:
-        raise DataError(f"Unknown split '{strategy}'. Splits: {', '.join(SPLITS)}.")
-    if not 0 < test_size < 1:
-        raise DataError(f"test_size must be between 0 and 1, got {test_size}.")
-    if strategy == "group":
-        _require_column(frame, group_column, "group_column")
-        splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
-        train_idx, test_idx = next(splitter.split(frame, groups=frame[group_column]))
-        train, test = frame.iloc[train_idx], frame.iloc[test_idx]
-        description = (
-            f"grouped by '{group_column}': no {group_column} appears in both sets, "
-            f"about {test_size:.0%} of the groups held out for testing"
-        )
-    elif strategy == "time":
-        _require_column(frame, time_column, "time_column")
-        when = _as_dates(frame[time_column], time_column)
-        order = np.argsort(when.to_numpy(), kind="stable")
-        cut = round(len(frame) * (1 - test_size))
-        train, test = frame.iloc[order[:cut]], frame.iloc[order[cut:]]
-        description = (
-            f"by time: trained on rows up to {when.iloc[order[cut - 1]]:%Y-%m-%d}, "
-            f"tested on the {len(test):,} later rows"
-        )
-    else:
-        stratify = frame[target] if task == "classification" else None
-        if stratify is not None and stratify.value_counts().min() < 2:
-            rare = stratify.value_counts().idxmin()
-            raise DataError(
-                f"Class {rare!r} of '{target}' has fewer than 2 rows; a stratified split needs "
-                "at least 2 per class."
-            )
-        train, test = train_test_split(
-            frame, test_size=test_size, random_state=seed, stratify=stratify
-        )
-        description = (
-            f"random{' stratified by class' if stratify is not None else ''}: "
-            f"{1 - test_size:.0%} for training, {test_size:.0%} held out for testing"
-        )
-    if task == "classification":
-        _check_classes(train, test, target)
-    return Split(train.copy(), test.copy(), strategy, description)
-
-
-def _require_column(frame: pd.DataFrame, column: str, setting: str) -> None:
-    if not column:
-        raise DataError(f"This split needs '{setting}' to name a column.")
-    if column not in frame.columns:
-        raise DataError(
-            f"{setting} '{column}' is not a column. Columns: {', '.join(map(str, frame.columns))}."
-        )
-
-
-def _as_dates(values: pd.Series, column: str) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return values
-    if pd.api.types.is_numeric_dtype(values):
-        raise DataError(f"time_column '{column}' holds numbers, not dates.")
-    try:
-        return pd.to_datetime(values, errors="raise", format="mixed")
-    except (ValueError, TypeError) as exc:
-        raise DataError(f"time_column '{column}' does not hold dates: {exc}") from exc
-
-
-def _check_classes(train: pd.DataFrame, test: pd.DataFrame, target: str) -> None:
-    counts = train[target].value_counts()
-    all_classes = set(train[target]) | set(test[target])
-    missing = [c for c in all_classes if counts.get(c, 0) < 2]
-    if missing:
-        raise DataError(
-            f"Class(es) {', '.join(map(repr, missing))} of '{target}' have fewer than 2 rows in "
-            "the training set; merge rare classes or change the split."
-        )
 
 
 @dataclass
@@ -313,7 +209,7 @@ def cross_validate(
     pipeline: Any, train: pd.DataFrame, target: str, task: str, folds: int, seed: int
 ) -> pd.DataFrame:
     """Mean and spread of the primary metrics over `folds` folds of the training rows."""
-    from sklearn.base import clone
+    from sklearn.base import clone  # deferred: sklearn is heavy to import
     from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
 
     y, classes = encode_target(train[target], task)
@@ -388,7 +284,7 @@ def out_of_fold_scores(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Encoded labels and out-of-fold positive-class scores of the training rows (binary), so
     a decision threshold is chosen without looking at the test set."""
-    from sklearn.base import clone
+    from sklearn.base import clone  # deferred: sklearn is heavy to import
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     y, _ = encode_target(train[target], "classification")

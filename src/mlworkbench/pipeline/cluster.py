@@ -29,7 +29,7 @@ from typing import Any
 from mlworkbench import __version__
 from mlworkbench.exceptions import ClusterError
 from mlworkbench.pipeline import kernels, reuse
-from mlworkbench.tracking import store
+from mlworkbench.tracking import provenance, store
 from mlworkbench.tracking.tags import TAG_ATTEMPTS, TAG_ERROR, TAG_RETRY_OF, TAG_WORKER
 
 # Deferred imports: distributed, mlflow and papermill load inside the functions that use them, so
@@ -77,7 +77,7 @@ def worker_facts(uri: str, files: list[str]) -> dict[str, Any]:
     return {
         "version": __version__,
         "code": reuse.code_digest(),
-        "packages": store.package_versions(),
+        "packages": provenance.package_versions(),
         "missing": [f for f in files if not Path(f).is_file()],
         "tracking": store.store_problem(uri),
     }
@@ -298,7 +298,7 @@ class DaskExecutor:
         expected = {
             "version": __version__,
             "code": reuse.code_digest(),
-            "packages": store.package_versions(),
+            "packages": provenance.package_versions(),
         }
         facts = self.client.run(worker_facts, uri, files, on_error="return")
         problems = [p for a, f in sorted(facts.items()) for p in worker_problems(a, f, expected)]

