@@ -16,13 +16,13 @@ import matplotlib
 matplotlib.use("Agg")
 
 from mlworkbench.analysis import data
-from mlworkbench.analysis.explain import explanation, shapley
+from mlworkbench.analysis.explain import assessment, explanation, shapley, summary
 from mlworkbench.tracking import store
 
 
 def render(subject: explanation.Subject, features: list[str]) -> None:
     """The stage's analysis of `subject` with every chart drawn and every table written."""
-    analysis = explanation.analyse(subject, features, explanation.ExplainSettings())
+    analysis = assessment.analyse(subject, features, explanation.ExplainSettings())
     attributions = analysis.attributions
     figures = [
         shapley.plot_importance(attributions),
@@ -38,7 +38,7 @@ def render(subject: explanation.Subject, features: list[str]) -> None:
     for figure in figures:
         figure.savefig(io.BytesIO(), format="png")
     tables = [analysis.cohorts, analysis.interactions, *analysis.groups.values()]
-    print(sum(len(t.to_csv()) for t in tables), len(explanation.summary_sentences(analysis)))
+    print(sum(len(t.to_csv()) for t in tables), len(summary.summary_sentences(analysis)))
 
 
 def main(source: str, target: str, experiment: str, sensitive: str) -> None:

@@ -60,3 +60,21 @@ def stage_run(case: str, stage: str):
         max_results=1,
     )
     return client, run
+
+
+SMALL_MODELS = {
+    "xgboost": {"n_estimators": 60, "max_depth": 3},
+    "random_forest": {"n_estimators": 40, "max_depth": 6},
+    "linear": {},
+    "hist_gradient_boosting": {"max_iter": 40},
+}
+"""Hyperparameters that fit each model family in about a second, for unit tests."""
+
+
+def fit_small(frame, model: str, target: str = "risk", task: str = "classification"):
+    """A `TrainedModel` of `model` (SMALL_MODELS settings) fitted on all of `frame`."""
+    from mlworkbench.analysis import screening, training
+
+    screened = screening.screen_columns(frame, target)
+    pipeline = training.make_pipeline(screened, model, task, SMALL_MODELS[model], seed=0)
+    return training.fit(pipeline, frame, target, task)

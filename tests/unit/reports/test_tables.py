@@ -37,7 +37,7 @@ def analysis(german) -> assessment.Analysis:
 def test_cohort_table_shows_error_rates_as_percentages_and_flags_small_cohorts(german):
     y = german["risk"].to_numpy()
     always_good = np.ones(len(y), dtype=int)
-    table = cohorts.error_cohorts(german[["age", "housing"]], y, always_good, "binary")
+    table = cohorts.error_cohorts(german[["age", "housing"]], y, always_good, "binary", 5, 150)
     html = tables.cohort_table_html(table, "binary", top=8)
     assert html.count("<tr") == 9  # header and 8 cohorts
     for header in ("error rate", "error rate on all rows", "times overall", "note"):

@@ -101,25 +101,3 @@ def worst_sentence(table: pd.DataFrame, kind: str) -> str:
         f"{value(worst['error'])} over {int(worst['rows']):,} rows, against "
         f"{value(worst['overall'])} on all rows."
     )
-
-
-def table_html(table: pd.DataFrame, kind: str, top: int = 15) -> str:
-    """The worst `top` cohorts as a report table."""
-    from mlworkbench.reports import elements
-
-    measure = "mean absolute error" if kind == "regression" else "error rate"
-    shown = table.head(top).copy()
-    shown["enough_rows"] = shown["enough_rows"].map({True: "", False: "too few rows"})
-    headers = {
-        "error": measure,
-        "overall": f"{measure} on all rows",
-        "ratio": "times overall",
-        "enough_rows": "note",
-    }
-    if kind == "regression":
-        return elements.table_html(
-            shown, decimals={"error": 3, "overall": 3, "ratio": 2}, headers=headers
-        )
-    return elements.table_html(
-        shown, percent=["error", "overall"], decimals={"ratio": 2}, headers=headers
-    )

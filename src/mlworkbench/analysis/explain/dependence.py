@@ -22,6 +22,9 @@ import pandas as pd
 
 from mlworkbench.analysis.explain.shapley import is_numeric
 
+# Deferred imports: matplotlib, pdpbox and scikit-learn's inspection load inside the functions
+# that use them, so that importing this module stays fast.
+
 
 @dataclass
 class DependencePlot:

@@ -1,11 +1,14 @@
-"""The explain stage's computation: which model and rows are explained, and the whole
-Responsible-AI analysis of them (SHAP, PDP/ICE, fairness, error cohorts) with its summary.
+"""The explain stage's subject: its settings, and which model and rows are explained.
 
 The model and its test rows come from a training run: the train stage records the row ids of
 its test set and a digest of the data, so the explain stage picks exactly those rows from the
 same data. A model given by URI (`models:/<name>@<alias>`, `models:/<name>/<version>`,
 `runs:/<id>/model`) is explained on its training run's test rows when the data match, or
 else on every row of the data given, and the report says which.
+
+The analysis of the subject is in `assessment` and the report's sentences in `summary`; the
+pipeline config checks settings with `check_settings`, and the governance stage reuses
+`Subject`, `load_subject`, `load_workbench_model`, `predictions` and `sample`.
 """
 
 from __future__ import annotations
@@ -16,11 +19,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlworkbench.analysis import screening
-from mlworkbench.analysis.explain import cohorts, dependence, fairness, proxies, shapley
+from mlworkbench.analysis import evaluation, training
+from mlworkbench.analysis.data import dataset_digest
+from mlworkbench.analysis.explain import fairness, proxies
 from mlworkbench.analysis.train_stage import TEST_ROWS_ARTIFACT
 from mlworkbench.exceptions import DataError, ExplainInputError
-from mlworkbench.tracking.store import artifact_dict
+from mlworkbench.tracking.store import artifact_dict, latest_stage_run
+from mlworkbench.tracking.tags import TAG_EXPLAINED_MODEL, TAG_TRAIN_RUN
+
+# Deferred imports: mlflow loads inside the functions that find and load the model, so that
+# importing this module (the pipeline config checks settings with it) stays fast.
 
 
 @dataclass(frozen=True)
@@ -75,8 +83,6 @@ def latest_training_run(experiment: str) -> str:
     """The newest finished train-stage run of `experiment`."""
     import mlflow
 
-    from mlworkbench.tracking.store import latest_stage_run
-
     run_id = latest_stage_run(mlflow.MlflowClient(), experiment, "train")
     if not run_id:
         raise ExplainInputError(
@@ -120,9 +126,6 @@ def load_subject(
         ExplainInputError: no model, or one the workbench did not log.
         DataError: the training run's data differ from `frame`.
     """
-    from mlworkbench.analysis import evaluation, training
-    from mlworkbench.analysis.data import dataset_digest
-
     if not model_uri:
         train_run_id = train_run_id or latest_training_run(experiment)
         model_uri = f"runs:/{train_run_id}/model"
@@ -159,41 +162,6 @@ def load_subject(
     )
 
 
-# --- the analysis -----------------------------------------------------------------------------
-
-
-@dataclass
-class LocalExplanation:
-    """Rows picked for waterfall charts, why, and their attributions."""
-
-    reasons: list[str]
-    attributions: shapley.Attributions
-    outputs: list[int]
-
-
-@dataclass
-class Analysis:
-    """Everything the explain report shows and logs."""
-
-    subject: Subject
-    settings: ExplainSettings
-    sensitive_features: list[str]
-    scores: np.ndarray
-    predicted: np.ndarray
-    attributions: shapley.Attributions
-    local: LocalExplanation
-    top: list[str]
-    pdp: list[dependence.DependencePlot]
-    interactions: pd.DataFrame
-    interaction: dependence.DependencePlot | None
-    groups: dict[str, pd.DataFrame]
-    gates: list[dict[str, Any]]
-    disparities: pd.DataFrame
-    cohorts: pd.DataFrame
-    sampling: list[str]
-    proxies: pd.DataFrame
-
-
 def predictions(subject: Subject) -> tuple[np.ndarray, np.ndarray]:
     """Scores ((rows, classes) probabilities, or values) and predicted encoded labels, with
     the training run's decision threshold for binary models."""
@@ -213,203 +181,7 @@ def sample(rows: pd.DataFrame, count: int, seed: int) -> pd.DataFrame:
     return rows.sample(n=count, random_state=seed).sort_index()
 
 
-def pick_local_rows(
-    subject: Subject, scores: np.ndarray, predicted: np.ndarray, requested: list[Any]
-) -> tuple[list[Any], list[str], list[int]]:
-    """Rows for waterfall charts: those requested by id, then the highest and lowest score
-    and the most confident mistake. Returns row ids, the reason for each and the output
-    (class) to show."""
-    missing = [r for r in requested if r not in subject.rows.index]
-    if missing:
-        raise DataError(
-            f"local_rows {missing} are not among the explained rows ({subject.description}); "
-            "row ids are the 0-based row numbers of the source data."
-        )
-    index = subject.rows.index
-    ids, reasons, outputs = [], [], []
-
-    def add(row_id: Any, reason: str, output: int) -> None:
-        ids.append(row_id)
-        reasons.append(reason)
-        outputs.append(output)
-
-    # the output to show: the predicted class for multiclass; binary and regression have one
-    chosen = predicted.astype(int) if subject.kind == "multiclass" else np.zeros(len(index), int)
-    for row_id in requested:
-        add(row_id, f"row {row_id} (requested)", chosen[index.get_loc(row_id)])
-    if subject.kind == "regression":
-        error = np.abs(scores - subject.y)
-        add(index[scores.argmax()], "highest prediction", 0)
-        add(index[scores.argmin()], "lowest prediction", 0)
-        add(index[error.argmax()], "largest error", 0)
-        return ids, reasons, outputs
-    positive = scores[:, 1] if subject.kind == "binary" else scores.max(axis=1)
-    label = "highest score" if subject.kind == "binary" else "most confident prediction"
-    add(index[positive.argmax()], label, chosen[positive.argmax()])
-    if subject.kind == "binary":
-        add(index[positive.argmin()], "lowest score", 0)
-    wrong = np.flatnonzero(predicted != subject.y)
-    if len(wrong):
-        worst = wrong[scores[wrong, predicted[wrong].astype(int)].argmax()]
-        add(index[worst], "most confident mistake", chosen[worst])
-    return ids, reasons, outputs
-
-
-def local_title(analysis: Analysis, position: int) -> str:
-    """Title of a waterfall chart: the row id, why it was chosen and, for multiclass, the
-    class explained."""
-    local = analysis.local
-    title = f"Row {local.attributions.rows.index[position]}: {local.reasons[position]}"
-    if analysis.subject.kind == "multiclass":
-        title += f" (class {local.attributions.outputs[local.outputs[position]]})"
-    return title
-
-
-def _score_function(pipeline: Any, kind: str) -> Any:
-    return pipeline.predict if kind == "regression" else pipeline.predict_proba
-
-
-def _dependence(
-    model: Any, view: pd.DataFrame, top: list[str], kind: str, classes: Any, settings: Any
-) -> tuple[pd.DataFrame, list[dependence.DependencePlot], pd.DataFrame, Any]:
-    """PDP/ICE of the top features and the strongest interaction, on rows as the model sees
-    them: the rows averaged over, the plots, the interaction table and its plot."""
-    pdp_rows = sample(view, settings.pdp_rows, settings.seed + 2)
-    plots = [
-        dependence.pdp_ice(
-            model, pdp_rows, feature, kind, classes, settings.grid_points, settings.ice_lines
-        )
-        for feature in top
-    ]
-    interactions, interaction = pd.DataFrame(), None
-    if len(top) >= 2:
-        pair, interactions = dependence.strongest_pair(
-            _score_function(model, kind), sample(pdp_rows, 200, settings.seed), top
-        )
-        interaction = dependence.interaction_plot(
-            model, pdp_rows, pair, kind, classes, settings.grid_points
-        )
-    return pdp_rows, plots, interactions, interaction
-
-
-def _sampling(
-    subject: Subject, settings: ExplainSettings, sizes: tuple[int, int, int], explainer: str
-) -> list[str]:
-    """What was sampled, in words (`sizes`: explained, background and PDP rows)."""
-    explained, background, pdp_rows = sizes
-    shap_rows = (
-        f"SHAP values for all {explained:,} rows"
-        if explained == len(subject.rows)
-        else f"SHAP values for a random sample of {explained:,} of "
-        f"{len(subject.rows):,} rows (explain_rows={settings.explain_rows})"
-    )
-    shap_rows += f", with the {explainer} explainer" + (
-        f" and a background of {background:,} rows." if explainer != "tree" else "."
-    )
-    return [
-        f"Explained: {subject.description}.",
-        shap_rows,
-        f"PDP/ICE averaged over {pdp_rows:,} rows (pdp_rows={settings.pdp_rows}) with "
-        f"{settings.grid_points} grid points; {min(settings.ice_lines, pdp_rows)} ICE "
-        "lines drawn.",
-        f"Fairness and error cohorts on all {len(subject.rows):,} rows.",
-    ]
-
-
-def analyse(subject: Subject, sensitive_features: list[str], settings: ExplainSettings) -> Analysis:
-    """SHAP, PDP/ICE, fairness, proxies and error cohorts of `subject`, with sampling stated.
-
-    Dependence plots, cohorts and proxies use the rows as the model sees them (after the
-    pipeline's column screening); fairness groups use the raw sensitive columns.
-    """
-    scores, predicted = predictions(subject)
-    explained = sample(subject.rows, settings.explain_rows, settings.seed)
-    background = sample(subject.rows, settings.background_rows, settings.seed + 1)
-    attributions = shapley.compute(
-        subject.pipeline, explained, subject.kind, subject.classes, background
-    )
-    ids, reasons, outputs = pick_local_rows(subject, scores, predicted, settings.local_rows)
-    local_rows = subject.rows.loc[ids]
-    local = LocalExplanation(
-        reasons,
-        shapley.compute(subject.pipeline, local_rows, subject.kind, subject.classes, background),
-        outputs,
-    )
-    top = list(attributions.importance().index[: settings.top_features])
-    model, view = screening.model_view(subject.pipeline, subject.rows)
-    pdp_rows, plots, interactions, interaction = _dependence(
-        model, view, top, subject.kind, subject.classes, settings
-    )
-    present = [f for f in sensitive_features if f in subject.rows.columns]
-    groups = fairness.sensitive_groups(subject.rows, present, settings.continuous_bins)
-    positive = scores[:, 1] if subject.kind == "binary" else None
-    tables = {
-        name: fairness.group_table(
-            subject.y, predicted, positive, groups[name], subject.kind, settings.min_group_size
-        )
-        for name in groups.columns
-    }
-    sensitive = subject.rows[[f for f in present if f not in view.columns]]
-    cohort_table = cohorts.error_cohorts(
-        pd.concat([view, sensitive], axis=1),
-        subject.y,
-        predicted,
-        subject.kind,
-        settings.cohort_bins,
-        settings.min_group_size,
-    )
-    sizes = (len(explained), len(background), len(pdp_rows))
-    return Analysis(
-        subject,
-        settings,
-        present,
-        scores,
-        predicted,
-        attributions,
-        local,
-        top,
-        plots,
-        interactions,
-        interaction,
-        tables,
-        fairness.evaluate_gates(tables, subject.kind, settings.fairness_thresholds),
-        fairness.disparities(tables, subject.kind),
-        cohort_table,
-        _sampling(subject, settings, sizes, attributions.explainer),
-        proxies.proxy_table(view, subject.rows[present], settings.proxy_threshold),
-    )
-
-
-def output_phrase(analysis: Analysis) -> str:
-    """What the explained output is, in words."""
-    subject = analysis.subject
-    if subject.kind == "binary":
-        return f"the predicted chance of '{subject.classes[1]}'"
-    if subject.kind == "multiclass":
-        return "the predicted class"
-    return "the prediction"
-
-
-def summary_sentences(analysis: Analysis) -> list[str]:
-    """The report's summary for domain experts, generated from the numbers."""
-    attributions = analysis.attributions
-    sentences = [
-        f"Predictions are driven most by {', '.join(analysis.top[:3])} "
-        f"(average effect on {output_phrase(analysis)}, by SHAP)."
-    ]
-    if analysis.subject.kind != "multiclass":
-        words = shapley.directions(attributions)
-        sentences += [f"{feature}: {words[feature]}." for feature in analysis.top[:3]]
-    if analysis.gates:
-        counts = fairness.gate_counts(analysis.gates)
-        sentences.append(
-            f"Fairness: {counts['fairness_gates_passed']} of {len(analysis.gates)} gates pass, "
-            f"{counts['fairness_gates_failed']} fail (limits from the config)."
-        )
-        sentences += fairness.feature_sentences(analysis.gates, analysis.groups)
-    elif analysis.sensitive_features:
-        sentences.append("Fairness: no gate applies to this kind of model.")
-    else:
-        sentences.append("Fairness: the config names no sensitive features, so none was judged.")
-    sentences.append(cohorts.worst_sentence(analysis.cohorts, analysis.subject.kind))
-    return sentences + analysis.sampling
+def subject_tags(subject: Subject) -> dict[str, str]:
+    """Tags naming what an explain run explained: the model URI and its training run, which
+    the governance and monitoring stages search by."""
+    return {TAG_EXPLAINED_MODEL: subject.model_uri, TAG_TRAIN_RUN: subject.train_run_id}

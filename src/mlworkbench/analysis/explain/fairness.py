@@ -28,7 +28,11 @@ import numpy as np
 import pandas as pd
 
 from mlworkbench.analysis.explain.cohorts import cohort_labels
+from mlworkbench.tracking.store import safe_name
 from mlworkbench.tracking.tags import TAG_FAIRNESS, TAG_GATE_PREFIX
+
+# Deferred imports: fairlearn and scikit-learn's metrics load inside the functions that use them,
+# so that importing this module (the pipeline config checks gates with it) stays fast.
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,7 @@ def _share(flags: np.ndarray) -> float:
 
 
 def _auc(y_true: np.ndarray, score: np.ndarray) -> float:
+    """ROC AUC of `score`; undefined (NaN) unless both classes occur."""
     from sklearn.metrics import roc_auc_score
 
     return float(roc_auc_score(y_true, score)) if len(np.unique(y_true)) == 2 else np.nan
@@ -290,8 +295,6 @@ def feature_sentences(
 
 def disparity_metrics(table: pd.DataFrame) -> dict[str, float]:
     """Gap measures as MLflow metrics `fairness.<feature>.<measure>` (gated or not)."""
-    from mlworkbench.tracking.store import safe_name
-
     return {
         f"fairness.{safe_name(row.feature)}.{row.measure}": float(row.value)
         for row in table.itertuples()
@@ -301,8 +304,6 @@ def disparity_metrics(table: pd.DataFrame) -> dict[str, float]:
 
 def gate_tags(gates: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """Gate statuses as tags `mlwb.gate.<feature>.<gate>`, plus `mlwb.fairness` overall."""
-    from mlworkbench.tracking.store import safe_name
-
     tags = {f"{TAG_GATE_PREFIX}{safe_name(g['feature'])}.{g['gate']}": g["status"] for g in gates}
     tags[TAG_FAIRNESS] = overall_status(gates)
     return tags
@@ -343,18 +344,3 @@ RATE_COLUMNS = (
     "precision",
     "accuracy",
 )
-
-
-def table_html(table: pd.DataFrame) -> str:
-    """A group table for the report: rates as percentages, small groups marked."""
-    from mlworkbench.reports import elements
-
-    shown = table.copy()
-    shown["too_small"] = shown["too_small"].map({True: "too small to judge", False: ""})
-    numbers = ("auc", "mean_prediction", "mean_actual", "mean_absolute_error")
-    return elements.table_html(
-        shown,
-        percent=[c for c in RATE_COLUMNS if c in shown],
-        decimals={c: 3 for c in numbers if c in shown},
-        headers={c: c.replace("_", " ") for c in shown.columns},
-    )

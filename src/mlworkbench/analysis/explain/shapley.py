@@ -16,6 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlworkbench.analysis.screening import model_view
+
+# Deferred imports: shap and matplotlib load inside the functions that use them, so that importing
+# this module stays fast.
+
 UNITS = {
     "log_odds": "log-odds",
     "probability": "probability",
@@ -69,7 +74,7 @@ class Attributions:
             values=self.values[:, :, output],
             base_values=np.full(len(self.rows), self.base[output]),
             data=self.colour_values(output),
-            display_data=self.rows[self.features].astype(object).fillna("(missing)").to_numpy(),
+            display_data=display_values(self.rows[self.features]),
             feature_names=self.features,
         )
 
@@ -81,6 +86,18 @@ class Attributions:
         )
         table["overall"] = table.sum(axis=1)
         return table.sort_values("overall", ascending=False)
+
+
+def display_values(rows: pd.DataFrame) -> np.ndarray:
+    """Feature values as shap's charts print them: a missing value as `(missing)`, columns
+    without one as they are (so an all-numeric frame stays numeric)."""
+    shown = {
+        name: column.astype(object).where(column.notna(), "(missing)")
+        if column.isna().any()
+        else column
+        for name, column in rows.items()
+    }
+    return pd.DataFrame(shown, index=rows.index).to_numpy()
 
 
 def is_numeric(values: pd.Series) -> bool:
@@ -163,8 +180,6 @@ def compute(
             defaults to `rows`.
     """
     import shap
-
-    from mlworkbench.analysis.screening import model_view
 
     if background is not None:
         background = model_view(pipeline, background)[1]
