@@ -1,4 +1,6 @@
-"""Unit tests run no Jupyter kernel and start no server: `make test-fast` relies on it."""
+"""Unit tests run no Jupyter kernel and start no server (`make test-fast` relies on it), and
+write nothing into the project: each runs in its own temporary folder, where an MLflow store
+created without an explicit artifact location keeps its `mlruns/`."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ SERVERS = ("postgres", "pg_ctl", "initdb", "mlflow server", "uvicorn", "gunicorn
 
 
 @pytest.fixture(autouse=True)
-def _no_kernels_or_servers(monkeypatch):
+def _no_kernels_or_servers(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+
     def refuse_kernel(self, *args, **kwargs):
         raise AssertionError("a unit test started a Jupyter kernel: mark it `notebook`")
 

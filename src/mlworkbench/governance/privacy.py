@@ -25,11 +25,16 @@ NAME_PATTERNS = {
     "birth date": r"birth|(^|_)dob($|_)",
 }
 
+DATE = r"\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}"
+"""Dates written as text (2023-01-15, 15/01/2023, 15.01.23): digits and separators, like a
+phone number, but not one."""
+
 VALUE_PATTERNS = {
     "e-mail address": r"^[\w.+-]+@[\w-]+\.[\w.-]+$",
-    "phone number": r"^\+?[\d][\d ()./-]{6,}\d$",
     "national identifier": r"^\d{3}-\d{2}-\d{4}$|^[A-Z]{2}\d{6}[A-Z]$",
+    "phone number": rf"^(?!(?:{DATE})$)\+?\(?\d[\d ()./-]{{6,}}\d$",
 }
+"""Checked in this order; the first pattern that half the values match names the column."""
 
 FREE_TEXT_MIN_LENGTH = 40
 """Average length of a text column from which it counts as free text."""

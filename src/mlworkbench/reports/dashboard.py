@@ -14,7 +14,7 @@ from typing import Any
 
 from mlworkbench.reports.formatting import status_word, store_label
 from mlworkbench.reports.rendering import write_page
-from mlworkbench.tracking.tags import TAG_BATCH_DATE, TAG_MONITOR_STATUS, TAG_REPORT
+from mlworkbench.tracking.tags import TAG_BATCH_DATE, TAG_MONITOR_STATUS, TAG_REPORT, TAG_STAGE
 
 # Deferred imports: jinja2 and matplotlib load inside the functions that use them, so that
 # importing this module (from the command line or a notebook) stays fast.
@@ -51,7 +51,7 @@ def _runs(client: Any, experiment: str, stage: str) -> list[Any]:
         return []
     return client.search_runs(
         [found.experiment_id],
-        f"tags.`mlwb.stage` = '{stage}' and attributes.status = 'FINISHED'",
+        f"tags.`{TAG_STAGE}` = '{stage}' and attributes.status = 'FINISHED'",
         order_by=["attributes.start_time ASC"],
     )
 
@@ -103,7 +103,8 @@ def collect(client: Any, reports_dir: Path) -> list[ModelHealth]:
         if champion:
             health.champion = str(champion)
             version = client.get_model_version(model.name, str(champion))
-            health.trained = _when(client.get_run(version.run_id).info.start_time)
+            if version.run_id:  # a version registered from a path has no run
+                health.trained = _when(client.get_run(version.run_id).info.start_time)
         scored = _runs(client, f"scoring-{model.name}", "score")
         if scored:
             health.last_scored = _when(scored[-1].info.start_time)

@@ -109,6 +109,17 @@ def callout(title: str, sentences: Iterable[str], tone: str = "info") -> str:
     )
 
 
+def _missing_as_nan(frame: Any) -> Any:
+    """`frame` with None and pd.NA as NaN, which the table shows as a dash like other gaps."""
+    out = frame
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype.kind not in "fcmM" and values.isna().any():
+            out = out.copy() if out is frame else out
+            out[column] = values.astype(object).where(values.notna(), float("nan"))
+    return out
+
+
 def table_html(
     frame: Any,
     percent: Iterable[str] = (),
@@ -120,6 +131,7 @@ def table_html(
     3.22e+04), NaN as a dash, and column names replaced by readable `headers` where given."""
     names = dict(headers or {})
     frame = frame.rename(columns=names)
+    frame = _missing_as_nan(frame)
     formatters: dict[str, Any] = {column: format_number for column in frame.columns}
     for column in percent:
         formatters[names.get(column, column)] = lambda v: format_fixed(v, ".1%")

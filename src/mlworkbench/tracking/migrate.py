@@ -3,12 +3,36 @@ model registry (`migrate_registry`). Copying is idempotent: a new call resumes."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import os
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from mlworkbench.exceptions import MigrationFailed, MlwbError
 from mlworkbench.tracking.migrate_registry import copy_registry
 from mlworkbench.tracking.migrate_runs import Counts, Migration
+
+# Deferred imports: mlflow loads inside the function that uses it, so that importing this module
+# (from the command line) stays fast.
+
+
+@contextlib.contextmanager
+def _global_tracking_uri(uri: str) -> Iterator[None]:
+    """Point MLflow's process-wide tracking URI at `uri` for a while: a SQLite registry
+    resolves a `models:/<id>` version source through it, not through the client that
+    registers the version."""
+    import mlflow  # deferred: keeps `mlwb --help` fast
+
+    previous, variable = mlflow.get_tracking_uri(), os.environ.get("MLFLOW_TRACKING_URI")
+    mlflow.set_tracking_uri(uri)
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(previous)
+        if variable is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = variable
 
 
 def migrate(source: str, destination: str, echo: Callable[[str], Any] = print) -> Counts:
@@ -21,7 +45,8 @@ def migrate(source: str, destination: str, echo: Callable[[str], Any] = print) -
     migration = Migration(source, destination, echo)
     try:
         counts = migration.run()
-        copy_registry(migration)
+        with _global_tracking_uri(destination):
+            copy_registry(migration)
     except MlwbError:
         raise
     except Exception as exc:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from mlworkbench.exceptions import MigrationError, MigrationFailed
-from mlworkbench.tracking.store import store_problem
+from mlworkbench.tracking.store import default_artifact_location, store_problem
 from mlworkbench.tracking.tags import TAG_MIGRATED_AT, TAG_MIGRATED_FROM
 
 # Deferred imports: mlflow loads inside the functions that use them, so that importing this module
@@ -90,6 +90,7 @@ class Migration:
         check_store(source, "source")
         check_store(destination, "destination")
         self.source_uri = source
+        self.destination_uri = destination
         self.src = mlflow.MlflowClient(source)
         self.dst = mlflow.MlflowClient(destination)
         self.echo = echo
@@ -154,7 +155,11 @@ class Migration:
                 self.dst.restore_experiment(found.experiment_id)
             return found.experiment_id
         self.counts.experiments += 1
-        return self.dst.create_experiment(experiment.name, tags=dict(experiment.tags))
+        return self.dst.create_experiment(
+            experiment.name,
+            artifact_location=default_artifact_location(self.destination_uri, experiment.name),
+            tags=dict(experiment.tags),
+        )
 
     def _load_done(self, experiment_ids: list[str]) -> None:
         """Learn what an earlier migration copied; remove runs a failure left half copied."""

@@ -52,7 +52,7 @@ TAG_FAIRNESS = "mlwb.fairness"
 """Explain run: the overall fairness gate status."""
 
 TAG_GATE_PREFIX = "mlwb.gate."
-"""Explain run: one tag per fairness gate, `mlwb.gate.<metric>.<feature>`."""
+"""Explain run: one tag per fairness gate, `mlwb.gate.<feature>.<gate>`."""
 
 TAG_GIT = "mlwb.git_commit"
 """Run: the git commit of the project (marked dirty with uncommitted changes)."""
