@@ -15,7 +15,7 @@ from mlworkbench.tracking import datasets, provenance, store
 
 TRAINING_STATISTICS_ARTIFACT = "reference/training_statistics.json"
 """Artifact of a training run: the distributions of its training rows, the reference of the
-drift checks (`production.monitoring.TRAINING_STATISTICS` reads the same path)."""
+drift checks, which `production.monitoring` reads."""
 
 
 def log_evaluation(result: evaluation.Evaluation, threshold: float | None) -> None:

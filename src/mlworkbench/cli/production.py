@@ -19,6 +19,9 @@ from mlworkbench.cli.options import (
 )
 from mlworkbench.exceptions import MlwbError
 
+# Deferred imports: mlflow and the workbench's own modules load inside the functions that use
+# them, so that `mlwb --help` and commands that do not need them start fast.
+
 
 def _monitor_and_report(
     model: str,
@@ -290,7 +293,7 @@ def promote_command(model: str, version: str, reason: str, project_dir: Path | N
     from mlworkbench.exceptions import RegistryError
     from mlworkbench.governance.promotion import promote_by_hand
     from mlworkbench.pipeline.runner import REPORTS_DIR
-    from mlworkbench.reports.elements import rebuild_index
+    from mlworkbench.reports.index import rebuild_index
     from mlworkbench.tracking.store import find_project_root, store_problem, tracking_uri
 
     root = (project_dir or find_project_root()).resolve()

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from mlworkbench.pipeline.config import PipelineConfig
-from mlworkbench.pipeline.runner import PipelineResult, PipelineRunner
+from mlworkbench.pipeline.results import PipelineResult
+from mlworkbench.pipeline.runner import PipelineRunner
 
 
 def run_job_stage(

@@ -3,27 +3,33 @@ against what the model's training run recorded, with one status: OK, WARN or ALE
 
 from __future__ import annotations
 
+import json
+import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mlworkbench.analysis import evaluation, training
+from mlworkbench.analysis import data, evaluation, training
 from mlworkbench.analysis.explain import fairness
+from mlworkbench.analysis.train_logging import TRAINING_STATISTICS_ARTIFACT
 from mlworkbench.exceptions import ExplainInputError, ScoringInputError
 from mlworkbench.production import drift, scoring
-from mlworkbench.tracking.tags import (
-    TAG_MONITOR_BATCH_DATE,
-    TAG_MONITOR_RUN,
-    TAG_MONITOR_STATUS,
-    TAG_SUMMARY,
-)
+from mlworkbench.tracking.store import artifact_dict, tracking_uri
+from mlworkbench.tracking.tags import TAG_MONITOR_STATUS, TAG_STAGE, TAG_SUMMARY, TAG_TRAIN_RUN
 
 ALERT_EXIT_CODE = 4
 """Exit code of `mlwb monitor` for an ALERT (0 for OK and WARN)."""
 
 PREDICTION_COLUMNS = ("prediction", "model_name", "model_version", "scored_at", scoring.ROW_KEY)
+
+TRAINING_STATISTICS = TRAINING_STATISTICS_ARTIFACT
+"""The train run's artifact of per-feature statistics of its training rows."""
+
+PREDICTION_STATISTICS = "reference/prediction_statistics.json"
+"""The train run's artifact of statistics of its predictions on the test rows."""
 
 
 def prediction_frame(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -171,17 +177,95 @@ def summary_sentences(result: MonitorResult, model: str) -> list[str]:
 def _sensitive_features(client: Any, train: Any) -> list[str]:
     """The sensitive features the explain stage judged for this training run: those of the
     explain run of the same pipeline run, else of its newest explain run."""
-    import json
-
     runs = client.search_runs(
         [train.info.experiment_id],
-        f"tags.`mlwb.stage` = 'explain' and tags.`mlwb.train_run` = '{train.info.run_id}'",
+        f"tags.`{TAG_STAGE}` = 'explain' and tags.`{TAG_TRAIN_RUN}` = '{train.info.run_id}'",
         order_by=["attributes.start_time DESC"],
     )
     parent = train.data.tags.get("mlflow.parentRunId")
     same = [r for r in runs if parent and r.data.tags.get("mlflow.parentRunId") == parent]
     chosen = (same or runs)[:1]
     return json.loads(chosen[0].data.params.get("sensitive_features", "[]")) if chosen else []
+
+
+def _training_statistics(run_id: str) -> dict[str, Any]:
+    """The reference statistics the train run logged; monitoring has nothing to compare with
+    without them."""
+    statistics = artifact_dict(run_id, TRAINING_STATISTICS)
+    if statistics is None:
+        raise ExplainInputError(f"Training run {run_id} logged no reference statistics.")
+    return statistics
+
+
+def _batch_predictions(
+    loaded: Any,
+    features: pd.DataFrame,
+    predictions: pd.DataFrame | None,
+    statistics: dict[str, Any],
+    schema: list[dict[str, str]],
+) -> pd.DataFrame | None:
+    """The batch's own prediction columns (a scored batch), else the model's predictions on
+    the features it knows; None when a schema change alerts (the model cannot score it)."""
+    if predictions is None and not any(c["status"] == "ALERT" for c in schema):
+        known = [c for c in features.columns if c in statistics["features"]]
+        predictions = loaded.predict(features[known])
+    return predictions
+
+
+def _prediction_drift(
+    run_id: str, predictions: pd.DataFrame | None, thresholds: drift.Thresholds
+) -> pd.DataFrame:
+    """The drift of the predictions from those on the training test set; empty when the train
+    run recorded no prediction statistics or the batch has no predictions."""
+    reference = artifact_dict(run_id, PREDICTION_STATISTICS)
+    if not reference or predictions is None:
+        return pd.DataFrame()
+    return drift.feature_table(reference, prediction_frame(predictions), thresholds)
+
+
+def _labelled_checks(
+    client: Any,
+    train: Any,
+    loaded: Any,
+    features: pd.DataFrame,
+    y_raw: pd.Series | None,
+    predictions: pd.DataFrame | None,
+    settings: MonitorSettings,
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """With labels: the training metrics on the batch, the fairness gaps of the explain stage
+    recomputed, and the status of the primary metric's change. Without: empty tables, OK."""
+    if y_raw is None or predictions is None:
+        return pd.DataFrame(), pd.DataFrame(), "OK"
+    model = loaded.unwrap_python_model()
+    task = train.data.params.get("data.task", "classification")
+    y, _ = training.encode_target(y_raw, task, model.classes)
+    kind = evaluation.problem_kind(task, len(model.classes or []))
+    performance = performance_table(kind, y, predictions, train.data.metrics, model.threshold)
+    level = performance_status(performance, evaluation.PRIMARY_METRIC[kind], settings)
+    predicted = (
+        predictions["prediction"].to_numpy(dtype=float)
+        if kind == "regression"
+        else training.encode_target(predictions["prediction"], task, model.classes)[0]
+    )
+    gaps = fairness_gaps(features, y, predicted, kind, _sensitive_features(client, train))
+    return performance, gaps, level
+
+
+def _overall_status(
+    features: pd.DataFrame,
+    schema: list[dict[str, str]],
+    predictions: pd.DataFrame,
+    performance_level: str,
+) -> str:
+    """The worst status of the features, the schema changes, the predictions and the
+    performance."""
+    statuses = [
+        *(features["status"] if not features.empty else []),
+        *(c["status"] for c in schema),
+        *(predictions["status"] if not predictions.empty else []),
+        performance_level,
+    ]
+    return drift.overall(statuses)
 
 
 def analyse(
@@ -192,131 +276,34 @@ def analyse(
     settings: MonitorSettings,
     id_column: str = "",
 ) -> tuple[scoring.ResolvedModel, MonitorResult]:
-    """Monitor `batch` for the model `reference` against its training run's statistics."""
-    import mlflow
+    """Monitor `batch` for the model `reference` against its training run's statistics.
 
-    from mlworkbench.tracking.store import artifact_dict
+    Raises:
+        ScoringInputError: unknown model, or a labels column the batch does not have.
+        ExplainInputError: the training run logged no reference statistics.
+    """
+    import mlflow  # deferred: heavy
 
     resolved = scoring.resolve(client, reference)
     train = client.get_run(resolved.run_id)
-    statistics = artifact_dict(resolved.run_id, "reference/training_statistics.json")
-    if statistics is None:
-        raise ExplainInputError(f"Training run {resolved.run_id} logged no reference statistics.")
+    statistics = _training_statistics(resolved.run_id)
     if labels and labels not in batch.columns:
         raise ScoringInputError(f"Labels column '{labels}' is not in the batch.")
     features, predictions, y_raw = split_batch(batch, labels, id_column)
     schema = drift.schema_changes(statistics, features)
     loaded = mlflow.pyfunc.load_model(resolved.uri)
-    if predictions is None and not any(c["status"] == "ALERT" for c in schema):
-        known = [c for c in features.columns if c in statistics["features"]]
-        predictions = loaded.predict(features[known])
+    predictions = _batch_predictions(loaded, features, predictions, statistics, schema)
     table = drift.feature_table(statistics, features, settings.thresholds)
-    reference_predictions = artifact_dict(resolved.run_id, "reference/prediction_statistics.json")
-    predicted_table = (
-        drift.feature_table(
-            reference_predictions, prediction_frame(predictions), settings.thresholds
-        )
-        if reference_predictions and predictions is not None
-        else pd.DataFrame()
+    predicted_table = _prediction_drift(resolved.run_id, predictions, settings.thresholds)
+    performance, gaps, level = _labelled_checks(
+        client, train, loaded, features, y_raw, predictions, settings
     )
-    performance, gaps, performance_level = pd.DataFrame(), pd.DataFrame(), "OK"
-    if y_raw is not None and predictions is not None:
-        model = loaded.unwrap_python_model()
-        task = train.data.params.get("data.task", "classification")
-        y, _ = training.encode_target(y_raw, task, model.classes)
-        kind = evaluation.problem_kind(task, len(model.classes or []))
-        performance = performance_table(kind, y, predictions, train.data.metrics, model.threshold)
-        performance_level = performance_status(
-            performance, evaluation.PRIMARY_METRIC[kind], settings
-        )
-        predicted = (
-            predictions["prediction"].to_numpy(dtype=float)
-            if kind == "regression"
-            else training.encode_target(predictions["prediction"], task, model.classes)[0]
-        )
-        sensitive = _sensitive_features(client, train)
-        gaps = fairness_gaps(features, y, predicted, kind, sensitive)
-    statuses = [
-        *(table["status"] if not table.empty else []),
-        *(c["status"] for c in schema),
-        *(predicted_table["status"] if not predicted_table.empty else []),
-        performance_level,
-    ]
+    status = _overall_status(table, schema, predicted_table, level)
     result = MonitorResult(
-        drift.overall(list(statuses)),
-        table,
-        schema,
-        predicted_table,
-        performance,
-        gaps,
-        len(batch),
-        [],
+        status, table, schema, predicted_table, performance, gaps, len(batch), []
     )
     result.summary = summary_sentences(result, f"'{resolved.name}' version {resolved.version}")
     return resolved, result
-
-
-def schema_frame(changes: list[dict[str, str]]) -> pd.DataFrame:
-    """Schema changes as a table."""
-    return pd.DataFrame(changes, columns=["column", "change", "status"])
-
-
-def plot_psi(table: pd.DataFrame, thresholds: drift.Thresholds, top: int = 15) -> Any:
-    """PSI per feature as bars, with the warn and alert lines."""
-    import matplotlib.pyplot as plt
-
-    shown = table.head(top).iloc[::-1]
-    colours = shown["status"].map({"OK": "#1a7f37", "WARN": "#9a6700", "ALERT": "#cf222e"})
-    fig, ax = plt.subplots(figsize=(8, 0.35 * len(shown) + 1.3))
-    ax.barh(shown["feature"], shown["psi"], color=list(colours))
-    for value, label in ((thresholds.psi_warn, "warn"), (thresholds.psi_alert, "alert")):
-        ax.axvline(value, color="grey", linestyle="--", linewidth=0.8)
-        ax.text(value, len(shown) - 0.4, f" {label}", fontsize=8, color="grey")
-    ax.set_xlabel("population stability index (PSI) against training")
-    ax.set_title("How far each feature moved")
-    fig.tight_layout()
-    return fig
-
-
-def metrics(result: MonitorResult) -> dict[str, float]:
-    """MLflow metrics of a monitoring run: PSI and distance per feature, the largest PSI,
-    counts by status and the batch metrics with labels."""
-    from mlworkbench.tracking.store import safe_name
-
-    values: dict[str, float] = {"rows": float(result.rows)}
-    if not result.features.empty:
-        for row in result.features.itertuples():
-            values[f"psi.{safe_name(row.feature)}"] = row.psi
-            values[f"distance.{safe_name(row.feature)}"] = row.distance
-        values["max_psi"] = float(result.features["psi"].max())
-        for status in drift.STATUSES:
-            values[f"features_{status.lower()}"] = float(
-                (result.features["status"] == status).sum()
-            )
-    if not result.predictions.empty:
-        values["prediction_psi"] = float(result.predictions["psi"].iloc[0])
-    for row in result.performance.itertuples():
-        values[f"batch_{row.metric}"] = row.batch
-        values[f"change_{row.metric}"] = row.change
-    return {k: float(v) for k, v in values.items() if np.isfinite(v)}
-
-
-def key_figures(result: MonitorResult) -> dict[str, float]:
-    """The figures the report index shows for a monitoring run."""
-    figures = {"rows": result.rows, "status_level": drift.STATUSES.index(result.status)}
-    if not result.features.empty:
-        figures["max_psi"] = float(result.features["psi"].max())
-    return figures
-
-
-def tag_version(client: Any, resolved: scoring.ResolvedModel, status: str, date: str, run_id: str):
-    """The latest monitoring status on the model version."""
-    for key, value in (
-        (TAG_MONITOR_STATUS, status),
-        (TAG_MONITOR_BATCH_DATE, date),
-        (TAG_MONITOR_RUN, run_id),
-    ):
-        client.set_model_version_tag(resolved.name, resolved.version, key, value)
 
 
 def run_job(
@@ -331,14 +318,15 @@ def run_job(
     id_column: str = "",
 ) -> tuple[Any, str, str]:
     """Run notebooks/06-monitor.ipynb on a batch as a tracked run in the experiment
-    `monitoring-<model name>`; return the runner's result, the status and the summary."""
-    from pathlib import Path
+    `monitoring-<model name>`; return the runner's result, the status and the summary.
 
-    import mlflow
+    Raises:
+        ScoringInputError: unknown model, or a labels column the batch does not have; found
+            before any run is created.
+    """
+    import mlflow  # deferred: heavy
 
-    from mlworkbench.analysis import data
-    from mlworkbench.production.jobs import run_job_stage
-    from mlworkbench.tracking.store import tracking_uri
+    from mlworkbench.production.jobs import run_job_stage  # deferred: the runner is heavy
 
     mlflow.set_tracking_uri(tracking_uri(root))
     client = mlflow.MlflowClient()
@@ -364,6 +352,4 @@ def run_job(
 
 def run_alert_command(command: str, summary: str) -> int:
     """Run the config's alert command with the summary on its standard input."""
-    import subprocess
-
     return subprocess.run(command, shell=True, input=summary, text=True, check=False).returncode

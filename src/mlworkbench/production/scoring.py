@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,10 +20,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlworkbench.analysis import data
 from mlworkbench.exceptions import ScoringInputError
+from mlworkbench.tracking import store
+from mlworkbench.tracking.tags import TAG_MODEL, TAG_OUTPUT
 
 ROW_KEY = "row_key"
 OUTPUT_FORMATS = (".csv", ".parquet")
+SCORED_BATCH_ARTIFACT = "batch/scored.parquet"
+"""Where a score run keeps its batch with the predictions (monitoring reads it)."""
 
 
 @dataclass
@@ -179,13 +185,12 @@ def distribution(predictions: pd.DataFrame) -> dict[str, float]:
 
 def as_metrics(figures: dict[str, float]) -> dict[str, float]:
     """Figures under names MLflow accepts as metric names (class labels may hold `<`, `>`)."""
-    from mlworkbench.tracking.store import safe_name
-
-    return {safe_name(k.replace(" ", "_")): v for k, v in figures.items()}
+    return {store.safe_name(k.replace(" ", "_")): v for k, v in figures.items()}
 
 
 def scored_batch(batch: pd.DataFrame, predictions: pd.DataFrame) -> pd.DataFrame:
-    """The batch with its predictions beside it: what monitoring compares with training."""
+    """The batch with its predictions beside it (the row key dropped: the batch has its rows):
+    what the score run keeps and monitoring compares with training."""
     added = predictions.drop(columns=[ROW_KEY]).set_axis(batch.index)
     return pd.concat([batch, added.drop(columns=[c for c in added if c in batch])], axis=1)
 
@@ -193,6 +198,91 @@ def scored_batch(batch: pd.DataFrame, predictions: pd.DataFrame) -> pd.DataFrame
 def distribution_table(shares: dict[str, float]) -> pd.DataFrame:
     """The distribution metrics as a two-column table for the report."""
     return pd.DataFrame({"measure": list(shares), "value": list(shares.values())})
+
+
+@dataclass
+class ScoredBatch:
+    """One batch scored by the score stage: what it read, predicted and wrote, and how fast."""
+
+    reference: str
+    """The model as it was asked for (`models:/NAME@ALIAS`, ...)."""
+    resolved: ResolvedModel
+    input_path: str
+    batch: pd.DataFrame
+    predictions: pd.DataFrame
+    """The output file's rows: row key, model name and version, time and predictions."""
+    output: Path
+    seconds: float
+    """Loading the model and predicting, without reading the batch or writing the output."""
+    shares: dict[str, float]
+    """The prediction distribution (`distribution`): class shares or quantiles."""
+
+    @property
+    def rows(self) -> int:
+        """Rows scored."""
+        return len(self.batch)
+
+    @property
+    def rows_per_second(self) -> float:
+        """Rows scored per second, model loading included."""
+        return self.rows / max(self.seconds, 1e-9)
+
+
+def score_batch(
+    client: Any, reference: str, input_path: str, output_path: str | Path, id_column: str = ""
+) -> ScoredBatch:
+    """Score the rows of `input_path` with the model `reference` names and write the
+    predictions to `output_path` atomically: the work of the score stage's notebook.
+
+    The batch is checked against the model's signature before the model is loaded, so a
+    batch that does not fit never reaches it and no output is written.
+
+    Raises:
+        ScoringInputError: unknown model, a batch that does not fit it (every problem listed),
+            or a bad output path.
+    """
+    import mlflow  # deferred: heavy, and needed only once a batch is scored
+
+    resolved = resolve(client, reference)
+    batch = data.read_source(input_path)
+    schema = mlflow.models.get_model_info(resolved.uri).signature.inputs
+    problems = schema_problems(batch, schema, id_column)
+    if problems:
+        raise ScoringInputError("The batch does not fit the model: " + "; ".join(problems))
+    output = check_output_path(Path(output_path))
+    started = time.perf_counter()
+    loaded = mlflow.pyfunc.load_model(resolved.uri)
+    predictions = predictions_frame(loaded, batch, resolved, id_column)
+    seconds = time.perf_counter() - started
+    write_atomic(predictions, output)
+    shares = distribution(predictions)
+    return ScoredBatch(reference, resolved, input_path, batch, predictions, output, seconds, shares)
+
+
+def summary_sentences(scored: ScoredBatch, asked: str = "") -> list[str]:
+    """The plain-language summary at the top of the score report; `asked` is the model as
+    the user named it (empty: the reference that was scored with)."""
+    resolved = scored.resolved
+    return [
+        f"Scored {scored.rows:,} rows of {Path(scored.input_path).name} with '{resolved.name}' "
+        f"version {resolved.version} (asked for: {asked or scored.reference}).",
+        f"Took {scored.seconds:.2f} s including loading the model: "
+        f"{scored.rows_per_second:,.0f} rows per second.",
+        f"Wrote {scored.output.name} ({len(scored.predictions.columns)} columns).",
+    ]
+
+
+def log_run(scored: ScoredBatch) -> None:
+    """Log a scored batch on the active run: rows and speed as the report index's key
+    figures, the time and the prediction distribution as metrics, the model version and the
+    output file as tags, and the batch with its predictions as an artifact."""
+    resolved = scored.resolved
+    store.log_key_figures({"rows": scored.rows, "rows_per_second": scored.rows_per_second})
+    store.log_metrics(as_metrics({"seconds": scored.seconds, **scored.shares}))
+    store.set_tags(
+        {TAG_MODEL: f"{resolved.name}/{resolved.version}", TAG_OUTPUT: str(scored.output)}
+    )
+    store.log_batch(scored_batch(scored.batch, scored.predictions), SCORED_BATCH_ARTIFACT)
 
 
 def run_job(
@@ -211,14 +301,13 @@ def run_job(
         ScoringInputError: unknown model, a batch that does not fit it (every problem
             listed), a bad output path; found before any run is created or file written.
     """
-    import mlflow
+    import mlflow  # deferred: heavy
 
-    from mlworkbench.analysis import data
-    from mlworkbench.production.jobs import run_job_stage
-    from mlworkbench.tracking.store import tracking_uri
+    from mlworkbench.production.jobs import run_job_stage  # deferred: the runner is heavy
 
     output = check_output_path(output)
-    mlflow.set_tracking_uri(tracking_uri(root))  # the model's signature is read from the store
+    # the model's signature is read from the store
+    mlflow.set_tracking_uri(store.tracking_uri(root))
     client = mlflow.MlflowClient()
     resolved = resolve(client, reference)
     batch = data.read_source(str(Path(input_path).resolve()))

@@ -82,7 +82,7 @@ TAG_MIGRATED_FROM = "mlwb.migrated_from"
 """Copied run or model: its id in the source store (`mlwb migrate`)."""
 
 TAG_MODEL = "mlwb.model"
-"""Card, score and monitor runs: the model URI they used."""
+"""Card, score and monitor runs: the registered model they used, as `NAME/VERSION`."""
 
 TAG_MONITOR_BATCH_DATE = "mlwb.monitor.batch_date"
 """Model version: the date of the last monitored batch."""
