@@ -2,9 +2,8 @@
 
 - every module at most 400 lines, every function at most 60 (from `def` to its last line);
 - an import inside a function only in a module that says why, in a comment starting with
-  `# Deferred imports:` (heavy libraries kept off the import path of the CLI or notebooks);
-  the workbench's own modules are imported inside functions only by the command line, which
-  keeps `mlwb --help` fast.
+  `# Deferred imports:` (heavy libraries, or workbench modules that load them, kept off the
+  import path of the CLI or of a notebook's first cell).
 
 Exit code 1 with one line per problem, 0 when everything passes.
 """
@@ -46,7 +45,6 @@ def module_problems(path: Path, package: Path = PACKAGE) -> list[str]:
         problems.append(f"{name}: {lines} lines (at most {MAX_MODULE_LINES}); split it by concern")
     tree = ast.parse(text)
     noted = any(line.startswith(DEFERRED_NOTE) for line in text.splitlines())
-    in_cli = path.relative_to(package).parts[0] == "cli"
     for function in _functions(tree):
         length = function.end_lineno - function.lineno + 1
         if length > MAX_FUNCTION_LINES:
@@ -55,9 +53,7 @@ def module_problems(path: Path, package: Path = PACKAGE) -> list[str]:
                 f"(at most {MAX_FUNCTION_LINES})"
             )
         for line, module in _inner_imports(function):
-            if module.split(".")[0] == "mlworkbench" and not in_cli:
-                problems.append(f"{name}:{line}: import {module} at the top of the module")
-            elif not noted:
+            if not noted:
                 problems.append(
                     f"{name}:{line}: import of {module} inside a function without a "
                     f"'{DEFERRED_NOTE}' comment saying why"

@@ -177,7 +177,7 @@ RUN_ITEM_IDS = (
     "explained",
     "no_personal_data",
 )
-"""Ids of the items judged from the runs' evidence (see `card.run_checklist`)."""
+"""Ids of the items judged from the runs' evidence (see `card_checklist.run_checklist`)."""
 
 
 def item_ids() -> list[str]:

@@ -3,13 +3,19 @@ as a tracked pipeline run of one stage, never reused (their output is the point)
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mlworkbench.pipeline.config import PipelineConfig
+from mlworkbench.analysis.data import DataSpec
+from mlworkbench.exceptions import MlwbError
+from mlworkbench.pipeline.config import PipelineConfig, default_notebooks_dir, discover_stages
 from mlworkbench.pipeline.results import PipelineResult
 from mlworkbench.pipeline.runner import PipelineRunner
+
+# Deferred imports: yaml loads inside the functions that use them, so that importing this module
+# (from the command line or a notebook) stays fast.
 
 
 def run_job_stage(
@@ -30,13 +36,8 @@ def run_job_stage(
         StageFailedError, PipelineInterrupted: as `PipelineRunner.run`.
         MlwbError: the project has no notebook for `stage`.
     """
-    import tempfile
 
     import yaml
-
-    from mlworkbench.analysis.data import DataSpec
-    from mlworkbench.exceptions import MlwbError
-    from mlworkbench.pipeline.config import default_notebooks_dir, discover_stages
 
     notebooks = default_notebooks_dir(root / "papermill_configs" / "job.yaml")
     if stage not in discover_stages(notebooks):

@@ -24,6 +24,9 @@ from mlworkbench.tracking.tags import (
     TAG_SUMMARY,
 )
 
+# Deferred imports: matplotlib loads inside the functions that use them, so that importing this
+# module (from the command line or a notebook) stays fast.
+
 TONES = {"OK": "ok", "WARN": "warn", "ALERT": "bad"}
 """The callout tone of each status."""
 

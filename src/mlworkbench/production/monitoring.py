@@ -20,6 +20,9 @@ from mlworkbench.production import drift, scoring
 from mlworkbench.tracking.store import artifact_dict, tracking_uri
 from mlworkbench.tracking.tags import TAG_MONITOR_STATUS, TAG_STAGE, TAG_SUMMARY, TAG_TRAIN_RUN
 
+# Deferred imports: mlflow and production.jobs (which loads Papermill and the runner) load inside
+# the functions that use them, so that importing this module in a notebook stays fast.
+
 ALERT_EXIT_CODE = 4
 """Exit code of `mlwb monitor` for an ALERT (0 for OK and WARN)."""
 

@@ -25,6 +25,9 @@ from mlworkbench.exceptions import ScoringInputError
 from mlworkbench.tracking import store
 from mlworkbench.tracking.tags import TAG_MODEL, TAG_OUTPUT
 
+# Deferred imports: mlflow and production.jobs (which loads Papermill and the runner) load inside
+# the functions that use them, so that importing this module in a notebook stays fast.
+
 ROW_KEY = "row_key"
 OUTPUT_FORMATS = (".csv", ".parquet")
 SCORED_BATCH_ARTIFACT = "batch/scored.parquet"

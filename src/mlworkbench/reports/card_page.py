@@ -1,25 +1,21 @@
-"""The model card rendered: sections to Markdown and HTML, the checklist with its evidence."""
+"""The model card rendered: sections to Markdown and HTML, the checklist with its evidence.
+
+The card's data (`Section`, `ModelCard`) is built in `mlworkbench.governance`; this module
+only renders it.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 
 from mlworkbench.governance import checklist
+from mlworkbench.governance.card_types import ModelCard, Section
 from mlworkbench.governance.checklist import Item
-
-
-@dataclass
-class Section:
-    """A part of the card: a title, sentences and an optional table."""
-
-    title: str
-    sentences: list[str] = field(default_factory=list)
-    table: pd.DataFrame | None = None
-    anchor: str = ""
+from mlworkbench.reports import elements
 
 
 def _escape_cell(value: Any) -> str:
@@ -52,8 +48,6 @@ def to_markdown(title: str, sections: list[Section]) -> str:
 
 def to_html(section: Section) -> str:
     """One section as HTML for the report (every string escaped)."""
-    from mlworkbench.reports import elements
-
     anchor = f' id="{elements.escape(section.anchor)}"' if section.anchor else ""
     html = f"<h2{anchor}>{elements.escape(section.title)}</h2>"
     if section.sentences:
@@ -70,8 +64,6 @@ LEFT = "text-align:left;vertical-align:top"
 
 def checklist_html(items: list[Item]) -> str:
     """The checklist with a status badge and evidence links per item."""
-    from mlworkbench.reports import elements
-
     colours = {"PASS": "#1a7f37", "FAIL": "#cf222e", "MISSING": "#9a6700"}
     rows = []
     for theme, members in checklist.by_theme(items).items():
@@ -108,3 +100,35 @@ def checklist_html(items: list[Item]) -> str:
 def governance_record(section: dict[str, Any], config_file: str) -> dict[str, Any]:
     """The human answers the card used, logged as `card/governance.json`."""
     return {"config_file": config_file, "governance": json.loads(json.dumps(section or {}))}
+
+
+def card_title(model_card: ModelCard) -> str:
+    """The card's title: the registered model and its version."""
+    return f"Model card: {model_card.name} version {model_card.version}"
+
+
+def card_markdown(model_card: ModelCard) -> str:
+    """The whole card as Markdown, as logged and attached to the model version."""
+    return to_markdown(card_title(model_card), model_card.sections)
+
+
+def decision_html(model_card: ModelCard) -> str:
+    """The card's first section, the decision and its reasons, as a callout at the top of the
+    report: green when the version is promoted, red when it is rejected."""
+    decision = model_card.decision
+    tone = "ok" if decision.promote else "bad"
+    return elements.callout(f"Decision: {decision.label}", model_card.sections[0].sentences, tone)
+
+
+def sections_html(model_card: ModelCard) -> list[str]:
+    """The HTML of every section after the decision, one piece per notebook output: the
+    checklist section shows its counts, then the checklist with badges and evidence links in
+    place of its plain table."""
+    pieces = []
+    for section in model_card.sections[1:]:
+        if section.anchor == "checklist":
+            pieces.append(to_html(replace(section, table=None)))
+            pieces.append(checklist_html(model_card.items))
+        else:
+            pieces.append(to_html(section))
+    return pieces
