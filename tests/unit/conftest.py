@@ -5,7 +5,9 @@ created without an explicit artifact location keeps its `mlruns/`."""
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
+import mlflow
 import pytest
 from jupyter_client.manager import KernelManager
 
@@ -30,3 +32,15 @@ def _no_kernels_or_servers(monkeypatch, tmp_path):
 
     monkeypatch.setattr(KernelManager, "start_kernel", refuse_kernel)
     monkeypatch.setattr(subprocess, "Popen", Popen)
+
+
+@pytest.fixture(scope="session")
+def empty_store(tmp_path_factory) -> Path:
+    """An empty SQLite store made once (creating MLflow's tables takes seconds); tests copy it."""
+    path = tmp_path_factory.getbasetemp() / "empty-mlflow-store" / "mlflow.db"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.chdir(path.parent)  # the Default experiment's artifacts would go here
+            mlflow.MlflowClient(f"sqlite:///{path}").search_experiments()
+    return path

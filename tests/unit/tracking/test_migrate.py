@@ -23,18 +23,6 @@ X = np.array([[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.9, 0.1], [0.1, 0.8], [0.8, 
 Y = np.array([0, 1, 0, 1, 0, 1])
 
 
-@pytest.fixture(scope="session")
-def empty_store(tmp_path_factory) -> Path:
-    """An empty SQLite store made once (creating MLflow's tables takes seconds); tests copy it."""
-    path = tmp_path_factory.getbasetemp() / "empty-mlflow-store" / "mlflow.db"
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with pytest.MonkeyPatch.context() as patch:
-            patch.chdir(path.parent)  # the Default experiment's artifacts would go here
-            mlflow.MlflowClient(f"sqlite:///{path}").search_experiments()
-    return path
-
-
 def new_store(empty_store: Path, folder: Path) -> str:
     folder.mkdir(parents=True)
     shutil.copy(empty_store, folder / "mlflow.db")
