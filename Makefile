@@ -36,7 +36,7 @@ demo: $(STAMP) ## Run the demo pipeline (German credit), then score and monitor 
 test: $(STAMP) ## Run the whole test suite (unit and end-to-end notebook tests)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
 
-test-fast: $(STAMP) ## Run the unit and docs tests: no notebook kernel, no server (about 3 minutes)
+test-fast: $(STAMP) ## Run the unit and docs tests: no notebook kernel, no server (a few minutes)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest tests/unit tests/test_docs.py tests/test_layout.py -m "not notebook and not team"
 
 lab: $(STAMP) ## Start JupyterLab with the project's kernel
