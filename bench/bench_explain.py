@@ -1,29 +1,47 @@
-"""Explain stage through `mlwb run` against the same computations in one plain process.
+"""Explain stage through `mlwb run`, with the current code and with the code of a baseline
+commit, against the same computations in one plain process.
 
 Dataset: ../shared/data/adult.csv (48,842 x 16, target income, sensitive features sex, race
-and age). A training run (xgboost, 300 trees) is made once; then `mlwb run --stage explain`
-and bench/plain_explain.py explain its 12,211 test rows with the stage's defaults (SHAP on a
-2,000-row sample, PDP/ICE on 1,000 rows), alternately, as fresh processes. The table reports
-median wall time and the largest peak memory of the process tree.
-Target: the runner adds less than 30% on top of the plain computation.
+and age). A training run (xgboost, 300 trees) is made once; then three sides explain its
+12,211 test rows with the stage's defaults, alternately, as fresh processes, on the same
+trained model and tracking store:
+
+- bench/plain_explain.py, the plain computation (current code);
+- `mlwb run --stage explain` with the package and notebooks of BASELINE_COMMIT, extracted
+  with `git archive` and imported through PYTHONPATH;
+- `mlwb run --stage explain` with the current code.
+
+The table reports median wall time and the largest peak memory of the process tree.
+Targets: the runner adds less than 30% on top of the plain computation; the current stage
+takes at most 1.5 times the baseline commit's median.
 """
 
 from __future__ import annotations
 
+import io
+import json
+import subprocess
 import sys
+import tarfile
 import tempfile
 from pathlib import Path
 
 from common import (
     REPO,
-    alternate,
-    comparison_rows,
+    Side,
+    alternate_sides,
     data_dir,
+    median_ratio,
     mlwb_run,
+    side_rows,
     trained_project,
     write_results,
 )
 
+# The explain stage before counterfactuals, error tree, calibration and conformal uncertainty.
+BASELINE_COMMIT = "b859f3f"
+BASELINE_TARGET = 1.5
+OVERHEAD_TARGET = 1.30
 EXPERIMENT = "bench-explain-adult"
 SENSITIVE = "sex,race,age"
 CONFIG = f"""\
@@ -38,33 +56,103 @@ stages:
   train: {{{{registered_model: bench-explain-adult}}}}
   explain: {{{{}}}}
 """
+LABELS = {
+    "plain": "plain Python process (current code)",
+    "baseline": f"mlwb run, code of {BASELINE_COMMIT} (before the new sections)",
+    "current": "mlwb run, current code (Papermill + kernel + MLflow + HTML)",
+}
+
+
+def extract_baseline(folder: Path) -> Path:
+    """`src/` and `notebooks/` of BASELINE_COMMIT extracted into `folder`; exit when the
+    repository does not hold that commit."""
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", BASELINE_COMMIT, "src", "notebooks"],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode != 0:
+        sys.exit(
+            f"bench: cannot read commit {BASELINE_COMMIT} from {REPO} "
+            f"({archive.stderr.decode(errors='replace').strip()}). The explain benchmark "
+            "compares against that commit: fetch the full history (`git fetch --unshallow`, "
+            "or clone without --depth) and run it again."
+        )
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
+def baseline_env(tree: Path) -> dict[str, str]:
+    """The environment that makes a Python process (and the kernels it starts) import the
+    package of `tree`; exits if the installed package would be imported instead."""
+    env = {"PYTHONPATH": str(tree / "src")}
+    probe = [sys.executable, "-c", "import mlworkbench; print(mlworkbench.__file__)"]
+    found = subprocess.run(probe, env=env, capture_output=True, text=True, check=True)
+    if not Path(found.stdout.strip()).is_relative_to(tree / "src"):
+        sys.exit(f"bench: PYTHONPATH={env['PYTHONPATH']} imports {found.stdout.strip()}.")
+    return env
+
+
+def baseline_config(config: Path, tree: Path) -> Path:
+    """A copy of `config` beside it whose stages are the notebooks of `tree`."""
+    copy = config.with_name(f"{config.stem}-{BASELINE_COMMIT}.yaml")
+    notebooks = json.dumps(str(tree / "notebooks"))
+    copy.write_text(f"notebooks: {notebooks}\n" + config.read_text("utf-8"), "utf-8")
+    return copy
+
+
+def sides(source: Path, root: Path, config: Path, tree: Path) -> list[Side]:
+    """The plain computation, the baseline commit's stage and the current stage."""
+    plain = [sys.executable, str(REPO / "bench" / "plain_explain.py")]
+    old_main = [sys.executable, "-c", "from mlworkbench.cli.main import main; main()"]
+    old_run = mlwb_run(baseline_config(config, tree), root)[1:]
+    return [
+        Side("plain", [*plain, str(source), "income", EXPERIMENT, SENSITIVE]),
+        Side("baseline", [*old_main, *old_run, "--stage", "explain"], baseline_env(tree)),
+        Side("current", [*mlwb_run(config, root), "--stage", "explain"]),
+    ]
+
+
+def verdict(met: bool) -> str:
+    """A target's outcome as the notes say it."""
+    return "met" if met else "NOT met"
 
 
 def run(repeats: int = 3) -> str:
     """Run the benchmark and return its markdown table."""
     source = data_dir() / "adult.csv"
-    with tempfile.TemporaryDirectory(prefix="mlwb-bench-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="mlwb-bench-") as tmp,
+        tempfile.TemporaryDirectory(prefix="mlwb-bench-baseline-") as old,
+    ):
+        tree = extract_baseline(Path(old))
         root, config = trained_project(Path(tmp), CONFIG.format(source=source), "explain")
-        plain_cmd = [
-            sys.executable,
-            str(REPO / "bench" / "plain_explain.py"),
-            str(source),
-            "income",
-            EXPERIMENT,
-            SENSITIVE,
-        ]
-        runner_cmd = [*mlwb_run(config, root), "--stage", "explain"]
-        plain, runner = alternate("adult", plain_cmd, runner_cmd, root, repeats)
-        rows, ratio = comparison_rows(
-            plain, runner, dataset="adult", explained_rows="2,000 of 12,211"
-        )
+        compared = sides(source, root, config, tree)
+        plain, baseline, current = alternate_sides("adult", compared, root, repeats)
+    rows = side_rows(
+        [(LABELS[s.name], m) for s, m in zip(compared, (plain, baseline, current), strict=True)],
+        dataset="adult",
+        explained_rows="2,000 of 12,211",
+    )
+    overhead, growth = median_ratio(current, plain), median_ratio(current, baseline)
     notes = [
         f"Explain stage defaults (SHAP on 2,000 sampled test rows with the tree explainer, "
         f"PDP/ICE for 4 features and the strongest pair on 1,000 rows, fairness for sex, race, "
         f"age and their intersection, error cohorts on all 12,211 test rows); {repeats} "
-        "alternating repeats; the runner side also logs every table, plot and gate to MLflow "
-        "and renders the HTML report.",
-        f"adult: runner overhead {(ratio - 1) * 100:+.0f}% (target < +30%: "
-        f"{'met' if ratio < 1.30 else 'NOT met'}).",
+        "alternating repeats of the three sides, on the same trained model and tracking store; "
+        "the runner sides also log every table, plot and gate to MLflow and render the HTML "
+        f"report. The baseline side runs the package and notebooks of commit {BASELINE_COMMIT} "
+        "(the stage before counterfactuals, error tree, calibration and conformal uncertainty). "
+        "Ratio: median over the plain process's median.",
+        f"adult: runner overhead (current code) {(overhead - 1) * 100:+.0f}% (target < +30%: "
+        f"{verdict(overhead < OVERHEAD_TARGET)}).",
+        f"adult: current / {BASELINE_COMMIT} = {growth:.2f} (target <= {BASELINE_TARGET}: "
+        f"{verdict(growth <= BASELINE_TARGET)}).",
     ]
-    return write_results("explain", "Explain stage: mlwb run vs plain computation", rows, notes)
+    return write_results(
+        "explain",
+        f"Explain stage: mlwb run (current and {BASELINE_COMMIT}) vs plain computation",
+        rows,
+        notes,
+    )

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -150,20 +150,69 @@ def mlwb_run(config: Path, root: Path, force: bool = True) -> list[str]:
     return [*command, "--force"] if force else command
 
 
+@dataclass
+class Side:
+    """One side of a comparison: its name, command and extra environment variables."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def alternate_sides(
+    label: str, sides: list[Side], root: Path, repeats: int
+) -> list[list[Measurement]]:
+    """Time every side in turn, `repeats` rounds; one list of measurements per side, in the
+    order of `sides`. Stop on any failure."""
+    runs: list[list[Measurement]] = [[] for _ in sides]
+    for i in range(repeats):
+        print(f"  {label} repeat {i + 1}/{repeats}", flush=True)
+        for side, measured in zip(sides, runs, strict=True):
+            env = {"MLFLOW_TRACKING_URI": "", **side.env}
+            measured.append(measure(side.name, side.command, root, env))
+    failed = [asdict(m) for measured in runs for m in measured if m.returncode != 0]
+    if failed:
+        raise SystemExit(f"bench: a command failed ({label}): {failed}")
+    return runs
+
+
 def alternate(
     label: str, plain_cmd: list[str], runner_cmd: list[str], root: Path, repeats: int
 ) -> tuple[list[Measurement], list[Measurement]]:
     """Time the plain command and `mlwb run` alternately; stop on any failure."""
-    env = {"MLFLOW_TRACKING_URI": ""}
-    plain, runner = [], []
-    for i in range(repeats):
-        print(f"  {label} repeat {i + 1}/{repeats}", flush=True)
-        plain.append(measure("plain", plain_cmd, root, env))
-        runner.append(measure("mlwb run", runner_cmd, root, env))
-    failed = [asdict(m) for m in plain + runner if m.returncode != 0]
-    if failed:
-        raise SystemExit(f"bench: a command failed ({label}): {failed}")
+    plain, runner = alternate_sides(
+        label, [Side("plain", plain_cmd), Side("mlwb run", runner_cmd)], root, repeats
+    )
     return plain, runner
+
+
+def side_rows(sides: list[tuple[str, list[Measurement]]], **columns: str) -> list[dict]:
+    """One table row per (label, measurements) side with its median, every run, peak memory
+    and the ratio of its median to the first side's."""
+    import statistics
+
+    base = statistics.median(m.seconds for m in sides[0][1])
+    rows = []
+    for what, values in sides:
+        seconds = statistics.median(m.seconds for m in values)
+        rows.append(
+            {
+                **columns,
+                "what": what,
+                "median wall s": f"{seconds:.1f}",
+                "runs s": ", ".join(f"{m.seconds:.1f}" for m in values),
+                "peak memory MB": f"{max(m.peak_mb for m in values):.0f}",
+                "ratio": f"{seconds / base:.2f}",
+            }
+        )
+    return rows
+
+
+def median_ratio(values: list[Measurement], base: list[Measurement]) -> float:
+    """Median wall time of `values` over that of `base`."""
+    import statistics
+
+    return statistics.median(m.seconds for m in values) / statistics.median(m.seconds for m in base)
 
 
 def comparison_rows(
@@ -173,23 +222,7 @@ def comparison_rows(
     **columns: str,
 ) -> tuple[list[dict], float]:
     """Two table rows (plain first) with medians, every run, peak memory and the ratio."""
-    import statistics
-
-    plain_s = statistics.median(m.seconds for m in plain)
-    rows = []
-    for what, values in (
-        ("plain Python process (baseline)", plain),
-        (runner_label, runner),
-    ):
-        seconds = statistics.median(m.seconds for m in values)
-        rows.append(
-            {
-                **columns,
-                "what": what,
-                "median wall s": f"{seconds:.1f}",
-                "runs s": ", ".join(f"{m.seconds:.1f}" for m in values),
-                "peak memory MB": f"{max(m.peak_mb for m in values):.0f}",
-                "ratio": f"{seconds / plain_s:.2f}",
-            }
-        )
-    return rows, statistics.median(m.seconds for m in runner) / plain_s
+    rows = side_rows(
+        [("plain Python process (baseline)", plain), (runner_label, runner)], **columns
+    )
+    return rows, median_ratio(runner, plain)

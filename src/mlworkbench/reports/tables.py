@@ -46,7 +46,7 @@ def fairness_table_html(table: pd.DataFrame) -> str:
     groups marked."""
     shown = table.copy()
     shown["too_small"] = shown["too_small"].map({True: "too small to judge", False: ""})
-    numbers = ("auc", "mean_prediction", "mean_actual", "mean_absolute_error")
+    numbers = ("auc", "calibration_error", "mean_prediction", "mean_actual", "mean_absolute_error")
     return elements.table_html(
         shown,
         percent=[c for c in fairness.RATE_COLUMNS if c in shown],

@@ -16,6 +16,7 @@ import pandas as pd
 
 from mlworkbench.analysis import screening
 from mlworkbench.analysis.explain import cohorts, dependence, fairness, proxies, shapley
+from mlworkbench.analysis.explain.diagnostics import Diagnostics, Inputs, diagnose
 from mlworkbench.analysis.explain.explanation import (
     ExplainSettings,
     Subject,
@@ -55,6 +56,7 @@ class Analysis:
     cohorts: pd.DataFrame
     sampling: list[str]
     proxies: pd.DataFrame
+    diagnostics: Diagnostics
 
     def dependence_plots(self) -> list[dependence.DependencePlot]:
         """The PDP/ICE plots of the top features, then the interaction plot if there is one."""
@@ -148,13 +150,12 @@ def _dependence(
 
 def _group_tables(
     subject: Subject,
-    present: list[str],
+    groups: pd.DataFrame,
     scores: np.ndarray,
     predicted: np.ndarray,
     settings: ExplainSettings,
 ) -> dict[str, pd.DataFrame]:
     """One fairness table per sensitive feature (and their intersection), by raw column."""
-    groups = fairness.sensitive_groups(subject.rows, present, settings.continuous_bins)
     positive = scores[:, 1] if subject.kind == "binary" else None
     return {
         name: fairness.group_table(
@@ -207,10 +208,12 @@ def analyse(subject: Subject, sensitive_features: list[str], settings: ExplainSe
         model, view, top, subject.kind, subject.classes, settings
     )
     present = [f for f in sensitive_features if f in subject.rows.columns]
-    tables = _group_tables(subject, present, scores, predicted, settings)
+    groups = fairness.sensitive_groups(subject.rows, present, settings.continuous_bins)
+    tables = _group_tables(subject, groups, scores, predicted, settings)
     sensitive = subject.rows[[f for f in present if f not in view.columns]]
+    features = pd.concat([view, sensitive], axis=1)
     cohort_table = cohorts.error_cohorts(
-        pd.concat([view, sensitive], axis=1),
+        features,
         subject.y,
         predicted,
         subject.kind,
@@ -218,6 +221,8 @@ def analyse(subject: Subject, sensitive_features: list[str], settings: ExplainSe
         settings.min_group_size,
     )
     sizes = (len(explained), len(background), len(pdp_rows))
+    local_ids = list(local.attributions.rows.index)
+    inputs = Inputs(scores, predicted, local_ids, local.reasons, features, groups, present)
     return Analysis(
         subject,
         settings,
@@ -236,4 +241,5 @@ def analyse(subject: Subject, sensitive_features: list[str], settings: ExplainSe
         cohort_table,
         _sampling(subject, settings, sizes, attributions.explainer),
         proxies.proxy_table(view, subject.rows[present], settings.proxy_threshold),
+        diagnose(subject, inputs, settings),
     )

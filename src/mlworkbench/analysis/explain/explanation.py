@@ -49,6 +49,12 @@ class ExplainSettings:
     )
     cohort_bins: int = 5
     proxy_threshold: float = proxies.THRESHOLD
+    immutable_features: list[str] = field(default_factory=list)
+    counterfactual_seconds: float = 30.0
+    counterfactual_change: float = 0.0
+    error_tree_depth: int = 4
+    calibration_bins: int = 10
+    conformal_level: float = 0.9
     seed: int = 42
 
 
@@ -61,12 +67,38 @@ def check_settings(values: dict[str, Any]) -> list[str]:
     for name in ("grid_points", "continuous_bins", "cohort_bins", "top_features"):
         if isinstance(values.get(name), int) and values[name] < 2 - (name == "top_features"):
             problems.append(f"'{name}' is too small: {values[name]}.")
+    return problems + _check_extras(values)
+
+
+def _check_extras(values: dict[str, Any]) -> list[str]:
+    """Problems with the settings of counterfactuals, the error tree, calibration and
+    conformal prediction."""
+    problems = []
+    immutable = values.get("immutable_features", [])
+    if not isinstance(immutable, list) or not all(isinstance(f, str) for f in immutable):
+        problems.append("'immutable_features' must be a list of column names.")
+    for name in ("counterfactual_seconds", "counterfactual_change"):
+        if isinstance(values.get(name), int | float) and values[name] < 0:
+            problems.append(f"'{name}' must be 0 or more, got {values[name]}.")
+    depth = values.get("error_tree_depth")
+    if isinstance(depth, int) and not 1 <= depth <= 4:
+        problems.append(f"'error_tree_depth' must be between 1 and 4, got {depth}.")
+    bins = values.get("calibration_bins")
+    if isinstance(bins, int) and bins < 2:
+        problems.append(f"'calibration_bins' is too small: {bins}.")
+    level = values.get("conformal_level")
+    if isinstance(level, int | float) and not 0 <= level < 1:
+        problems.append(
+            f"'conformal_level' must be at least 0 (off) and below 1, got {level}; "
+            "for example 0.9 for 90% prediction sets."
+        )
     return problems
 
 
 @dataclass
 class Subject:
-    """A fitted model and the labelled rows it is explained on."""
+    """A fitted model and the labelled rows it is explained on; the training rows and their
+    labels when the training run recorded its test rows (else None)."""
 
     pipeline: Any
     classes: list[Any] | None
@@ -77,6 +109,8 @@ class Subject:
     model_uri: str
     train_run_id: str
     description: str
+    train_rows: pd.DataFrame | None = None
+    train_y: np.ndarray | None = None
 
 
 def latest_training_run(experiment: str) -> str:
@@ -138,9 +172,13 @@ def load_subject(
             f"{record['data_digest']}, now {dataset_digest(frame)}), so its test rows cannot be "
             "found. Explain with the data the model was trained on, or give a model_uri."
         )
+    train_rows, train_y = None, None
     if record is not None:
         rows = frame.loc[record["row_ids"]]
         description = f"the {len(rows):,} test rows of training run {train_run_id[:8]}"
+        train = frame.drop(index=record["row_ids"]).dropna(subset=[target])
+        train_y, _ = training.encode_target(train[target], task, model.classes)
+        train_rows = train.drop(columns=[target])
     else:
         rows = frame
         description = (
@@ -159,6 +197,8 @@ def load_subject(
         model_uri,
         train_run_id,
         description,
+        train_rows,
+        train_y,
     )
 
 

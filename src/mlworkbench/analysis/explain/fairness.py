@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlworkbench.analysis.explain.calibration import expected_calibration_error
 from mlworkbench.analysis.explain.cohorts import cohort_labels
 from mlworkbench.tracking.store import safe_name
 from mlworkbench.tracking.tags import TAG_FAIRNESS, TAG_GATE_PREFIX
@@ -53,6 +54,7 @@ GATES: dict[str, GateRule] = {
         "", "max_range", "<=", ("binary",), ("true_positive_rate", "false_positive_rate")
     ),
     "equal_opportunity_difference": GateRule("true_positive_rate", "difference", "<=", ("binary",)),
+    "calibration_difference": GateRule("calibration_error", "difference", "<=", ("binary",)),
     "accuracy_difference": GateRule("accuracy", "difference", "<=", ("binary", "multiclass")),
     "mean_prediction_ratio": GateRule("mean_prediction", "ratio", ">=", ("regression",)),
     "error_ratio": GateRule("mean_absolute_error", "inverse_ratio", "<=", ("regression",)),
@@ -106,6 +108,12 @@ def _auc(y_true: np.ndarray, score: np.ndarray) -> float:
     return float(roc_auc_score(y_true, score)) if len(np.unique(y_true)) == 2 else np.nan
 
 
+def _calibration_error(y_true: np.ndarray, score: np.ndarray) -> float:
+    """Expected calibration error of `score`, the positive-class probability (see
+    `calibration.expected_calibration_error`, ten equal-width bins)."""
+    return expected_calibration_error(np.asarray(y_true) == 1, score)
+
+
 def group_table(
     y_true: np.ndarray,
     y_pred: np.ndarray,
@@ -117,8 +125,9 @@ def group_table(
     """Per-group metrics with fairlearn's MetricFrame, one row per group.
 
     Binary: rows, positives (actual), selection_rate (share predicted positive),
-    true_positive_rate, false_positive_rate, precision, accuracy, auc (of `score`, the
-    positive-class probability); a rate without rows to count from is NaN.
+    true_positive_rate, false_positive_rate, precision, accuracy, and, when `score` (the
+    positive-class probability) is given, auc and calibration_error (expected calibration
+    error of `score`); a rate without rows to count from is NaN.
     Multiclass: rows, accuracy. Regression: rows, mean_prediction, mean_actual,
     mean_absolute_error. Every table has `too_small` (fewer than `min_group_size` rows).
     """
@@ -148,9 +157,13 @@ def group_table(
         metrics=functions, y_true=y_true, y_pred=y_pred, sensitive_features=groups
     ).by_group
     if kind == "binary" and score is not None:
-        frame["auc"] = fm.MetricFrame(
-            metrics=_auc, y_true=y_true, y_pred=score, sensitive_features=groups
+        scored = fm.MetricFrame(
+            metrics={"auc": _auc, "calibration_error": _calibration_error},
+            y_true=y_true,
+            y_pred=score,
+            sensitive_features=groups,
         ).by_group
+        frame[["auc", "calibration_error"]] = scored[["auc", "calibration_error"]]
     table = frame.reset_index().rename(columns={groups.name: "group"})
     table["rows"] = table["rows"].astype(int)
     if "positives" in table:
@@ -159,8 +172,16 @@ def group_table(
     return table.sort_values("rows", ascending=False, ignore_index=True)
 
 
+def _measurable(table: pd.DataFrame, rule: GateRule) -> bool:
+    """Whether `table` has the columns a gate compares (no scores: no calibration error)."""
+    return all(column in table for column in rule.columns or (rule.column,))
+
+
 def _gate_value(judged: pd.DataFrame, rule: GateRule) -> tuple[float, str, str]:
-    """The gap a gate measures over the judged groups, with the lowest and highest group."""
+    """The gap a gate measures over the judged groups, with the lowest and highest group
+    (NaN when the table lacks the columns it compares)."""
+    if not _measurable(judged, rule):
+        return np.nan, "", ""
     if rule.measure == "max_range":
         ranges = [judged[c].max() - judged[c].min() for c in rule.columns]
         value = float(np.nanmax(ranges)) if not np.all(np.isnan(ranges)) else np.nan
@@ -220,13 +241,13 @@ def evaluate_gates(
 def disparities(tables: Mapping[str, pd.DataFrame], kind: str) -> pd.DataFrame:
     """Every gap measure that applies to `kind` (for binary models: demographic-parity
     difference and ratio, equalized-odds and equal-opportunity difference, accuracy
-    difference), per sensitive feature over the groups with enough rows, whether or not the
-    config sets a gate on it."""
+    difference, and calibration difference when the tables have scores), per sensitive
+    feature over the groups with enough rows, whether or not the config sets a gate on it."""
     rows = []
     for feature, table in tables.items():
         judged = table[~table["too_small"]]
         for name, rule in GATES.items():
-            if kind in rule.kinds:
+            if kind in rule.kinds and _measurable(table, rule):
                 value, lowest, highest = _gate_value(judged, rule)
                 rows.append(
                     {

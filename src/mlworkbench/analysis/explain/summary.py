@@ -1,5 +1,7 @@
-"""The explain report's sentences: the summary for domain experts, how to read the SHAP
-values, and the titles of the waterfall charts, all generated from an `Analysis`."""
+"""The explain report's sentences: the summary for domain experts (attributions, fairness,
+weakest cohort, then the lead of the error tree, calibration, conformal and counterfactual
+sections), how to read the SHAP values, and the titles of the waterfall charts, all
+generated from an `Analysis`."""
 
 from __future__ import annotations
 
@@ -59,4 +61,17 @@ def summary_sentences(analysis: Analysis) -> list[str]:
     else:
         sentences.append("Fairness: the config names no sensitive features, so none was judged.")
     sentences.append(cohorts.worst_sentence(analysis.cohorts, analysis.subject.kind))
-    return sentences + analysis.sampling
+    return sentences + diagnostic_sentences(analysis) + analysis.sampling
+
+
+def diagnostic_sentences(analysis: Analysis) -> list[str]:
+    """The lead sentence of the error tree, calibration, conformal and counterfactual
+    sections, for the summary."""
+    diagnostics, kind = analysis.diagnostics, analysis.subject.kind
+    parts = [
+        diagnostics.error_tree.sentences(kind),
+        diagnostics.calibration.sentences(),
+        diagnostics.uncertainty.sentences(),
+        diagnostics.counterfactuals.sentences(),
+    ]
+    return [part[0] for part in parts if part]

@@ -9,9 +9,7 @@ import pytest
 from helpers import fit_small as fitted
 
 from mlworkbench.analysis import screening, training
-from mlworkbench.analysis.explain import (
-    fairness,
-)
+from mlworkbench.analysis.explain import calibration, fairness
 
 
 def direct_rates(y, predicted, groups):
@@ -138,3 +136,41 @@ def test_regression_groups_report_error_and_mean_prediction():
     assert table.loc["b", "mean_prediction"] == pytest.approx(20.0)
     (gate,) = fairness.evaluate_gates({"g": table.reset_index()}, "regression", {"error_ratio": 3})
     assert gate["value"] == pytest.approx(2.0 / 0.5) and gate["status"] == "FAIL"
+
+
+def test_binary_tables_hold_each_groups_calibration_error_and_its_gate_is_opt_in():
+    rng = np.random.default_rng(11)
+    n = 6_000
+    groups = pd.Series(rng.choice(["a", "b", "c"], n), name="g")
+    truth = rng.uniform(0.05, 0.9, n)
+    y = (rng.random(n) < truth).astype(int)
+    score = np.where(groups == "c", truth + 0.08, truth)  # group c's scores are 0.08 too high
+    predicted = (score >= 0.5).astype(int)
+    table = fairness.group_table(y, predicted, score, groups, "binary", 30).set_index("group")
+    for group in ("a", "b", "c"):
+        mine = (groups == group).to_numpy()
+        assert table.loc[group, "calibration_error"] == pytest.approx(
+            calibration.expected_calibration_error(y[mine], score[mine])
+        )
+    assert table.loc["c", "calibration_error"] == pytest.approx(0.08, abs=0.02)
+    tables = {"g": table.reset_index()}
+    difference = table["calibration_error"].max() - table["calibration_error"].min()
+    (loose,) = fairness.evaluate_gates(tables, "binary", {"calibration_difference": 0.2})
+    (strict,) = fairness.evaluate_gates(tables, "binary", {"calibration_difference": 0.02})
+    assert loose["value"] == pytest.approx(difference, abs=1e-6) and loose["status"] == "PASS"
+    assert strict["status"] == "FAIL" and strict["highest_group"] == "c"
+    assert "calibration_difference" not in fairness.DEFAULT_THRESHOLDS
+    assert fairness.check_thresholds({"calibration_difference": 0.05}) == []
+    metrics = fairness.disparity_metrics(fairness.disparities(tables, "binary"))
+    assert metrics["fairness.g.calibration_difference"] == pytest.approx(difference)
+
+
+def test_without_scores_there_is_no_calibration_gap_and_its_gate_is_skipped():
+    y = np.array([1, 0] * 50)
+    groups = pd.Series(["a", "b"] * 50, name="g")
+    table = fairness.group_table(y, y, None, groups, "binary", 30)
+    assert "calibration_error" not in table and "auc" not in table
+    measures = fairness.disparities({"g": table}, "binary")["measure"].tolist()
+    assert "calibration_difference" not in measures and "accuracy_difference" in measures
+    (gate,) = fairness.evaluate_gates({"g": table}, "binary", {"calibration_difference": 0.05})
+    assert gate["status"] == "SKIPPED" and gate["value"] is None

@@ -33,6 +33,10 @@ def test_log_analysis_records_tables_gates_metrics_and_tags(client, analysis):
         "tables/shap_importance.csv",
         "tables/interactions.csv",
         "tables/error_cohorts.csv",
+        "tables/counterfactuals.csv",
+        "tables/error_tree_leaves.csv",
+        "tables/calibration.csv",
+        "tables/conformal.csv",
         "fairness/proxies.csv",
         "fairness/groups_sex.csv",
         "fairness/groups_age.csv",
@@ -53,3 +57,24 @@ def test_log_analysis_records_tables_gates_metrics_and_tags(client, analysis):
     assert run.data.tags[TAG_FAIRNESS] == ("FAIL" if failed else "PASS")
     assert run.data.tags["mlwb.gate.sex.demographic_parity_ratio"] == "PASS"
     assert "fairness_gates_passed" in run.data.tags[TAG_KEY_FIGURES]
+
+
+def test_log_analysis_records_the_diagnostics_tables_and_metrics(client, analysis):
+    run_id = store.start_stage_run("", "explain-records", "explain", "03-explain.ipynb")
+    records.log_analysis(analysis)
+    store.end_stage_run()
+    metrics = client.get_run(run_id).data.metrics
+    diagnostics = analysis.diagnostics
+    assert metrics["calibration.ece"] == pytest.approx(diagnostics.calibration.ece)
+    assert metrics["error_tree.leaves"] == len(diagnostics.error_tree.leaves)
+    assert metrics["counterfactuals.rows"] == len(diagnostics.counterfactuals.rows)
+    assert metrics["conformal.level"] == 0.9  # no training rows in this subject: not computed
+    assert "conformal.coverage" not in metrics
+    changes = pd.read_csv(
+        mlflow.artifacts.download_artifacts(f"runs:/{run_id}/tables/counterfactuals.csv")
+    )
+    assert len(changes) == len(diagnostics.counterfactuals.table)
+    leaves = pd.read_csv(
+        mlflow.artifacts.download_artifacts(f"runs:/{run_id}/tables/error_tree_leaves.csv")
+    )
+    assert leaves["rows"].sum() == len(analysis.subject.rows)
