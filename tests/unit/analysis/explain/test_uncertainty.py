@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ from messy import messy_frame
 from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 
-from mlworkbench.analysis import data, screening, training
+from mlworkbench.analysis import data, screening, splits, training
 from mlworkbench.analysis.explain import fairness, uncertainty
 from mlworkbench.exceptions import ConfigError, DataError
 
@@ -195,3 +196,29 @@ def test_messy_table():
     assert set(result.table["feature"]) == {"région", "age", "région & age"}
     assert "conformal.région.Zuid.coverage" in result.metrics()
     assert not any("Anna" in s or "100001" in s for s in result.sentences())
+
+
+ADULT = Path(__file__).resolve().parents[4].parent / "shared" / "data" / "adult.csv"
+
+
+@pytest.mark.skipif(not ADULT.is_file(), reason="the shared datasets are not beside the project")
+def test_adult_sets_cover_the_test_rows_within_three_points_of_the_level():
+    frame = pd.read_csv(ADULT, na_values=["?"])
+    split = splits.split_data(frame, "income", "classification", "stratified", 0.25, 42)
+    trained, train_y = fitted(split.train, "income", "classification", "xgboost", {})
+    test_y, _ = training.encode_target(split.test["income"], "classification", trained.classes)
+    rows = split.test.drop(columns=["income"])
+    result = uncertainty.conformal(
+        trained.pipeline,
+        "binary",
+        trained.classes,
+        split.train.drop(columns=["income"]),
+        train_y,
+        rows,
+        test_y,
+        fairness.sensitive_groups(rows, ["sex", "race", "age"], 4),
+        level=0.9,
+    )
+    assert result.rows == len(split.test) == 12211
+    assert abs(result.coverage - 0.9) <= 0.03
+    assert 1 <= result.size < 1.3
