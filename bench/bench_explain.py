@@ -139,7 +139,10 @@ def run(repeats: int = 3) -> str:
     notes = [
         f"Explain stage defaults (SHAP on 2,000 sampled test rows with the tree explainer, "
         f"PDP/ICE for 4 features and the strongest pair on 1,000 rows, fairness for sex, race, "
-        f"age and their intersection, error cohorts on all 12,211 test rows); {repeats} "
+        f"age and their intersection, error cohorts on all 12,211 test rows; in the current "
+        "code also counterfactuals for the 3 rows explained one by one, the error-analysis "
+        "tree, calibration per group and 90% conformal sets with a refit on 75% of the "
+        f"training rows); {repeats} "
         "alternating repeats of the three sides, on the same trained model and tracking store; "
         "the runner sides also log every table, plot and gate to MLflow and render the HTML "
         f"report. The baseline side runs the package and notebooks of commit {BASELINE_COMMIT} "

@@ -1,7 +1,8 @@
 """The explain stage's computation in one plain Python process: the benchmark's baseline.
 
-Same model loading, SHAP, PDP/ICE, fairness, error cohorts, summary and plots (rendered to
-PNG in memory) as notebooks/03-explanation.ipynb with its defaults, without Papermill, a kernel,
+Same model loading, SHAP, PDP/ICE, fairness, error cohorts, counterfactuals, error tree,
+calibration, conformal sets, summary and plots (rendered to PNG in memory) as
+notebooks/03-explain.ipynb with its defaults, without Papermill, a kernel,
 MLflow logging or nbconvert. Reads the newest training run of `experiment` in the project's
 store, like the stage does.
 """
@@ -23,7 +24,7 @@ from mlworkbench.tracking import store
 def render(subject: explanation.Subject, features: list[str]) -> None:
     """The stage's analysis of `subject` with every chart drawn and every table written."""
     analysis = assessment.analyse(subject, features, explanation.ExplainSettings())
-    attributions = analysis.attributions
+    attributions, diagnostics = analysis.attributions, analysis.diagnostics
     figures = [
         shapley.plot_importance(attributions),
         shapley.plot_beeswarm(attributions),
@@ -34,10 +35,14 @@ def render(subject: explanation.Subject, features: list[str]) -> None:
         ),
         *(plot.figure for plot in analysis.pdp),
         analysis.interaction.figure,
+        diagnostics.error_tree.figure(subject.kind),
+        *(figure for figure, _ in diagnostics.calibration.figures()),
     ]
     for figure in figures:
         figure.savefig(io.BytesIO(), format="png")
     tables = [analysis.cohorts, analysis.interactions, *analysis.groups.values()]
+    tables += [diagnostics.counterfactuals.table, diagnostics.error_tree.leaves]
+    tables += [diagnostics.calibration.table, diagnostics.uncertainty.table]
     print(sum(len(t.to_csv()) for t in tables), len(summary.summary_sentences(analysis)))
 
 
