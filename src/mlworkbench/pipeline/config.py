@@ -326,6 +326,14 @@ def _load_checked(spec: data_module.DataSpec, stages: dict[str, Any], where: str
         raise type(exc)(f"{where}: data: {exc}") from exc
     if "train" in stages:
         check_screening(frame, spec.target, stages["train"] or {}, where)
+    explain = stages.get("explain")
+    immutable = explain.get("immutable_features", []) if isinstance(explain, dict) else []
+    unknown = [c for c in immutable or [] if isinstance(c, str) and c not in frame.columns]
+    if unknown:
+        raise DataError(
+            f"{where}: stage 'explain': immutable_features {unknown} are not columns of the "
+            f"data. Columns: {', '.join(map(str, frame.columns))}."
+        )
     return frame
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 from helpers import CONFIGS, write_config
 
-from mlworkbench.exceptions import ConfigError, DataSourceNotFoundError, TargetMissingError
+from mlworkbench.exceptions import (
+    ConfigError,
+    DataError,
+    DataSourceNotFoundError,
+    TargetMissingError,
+)
 from mlworkbench.pipeline.config import discover_stages, load_config
 
 GOOD = """\
@@ -102,6 +107,18 @@ def test_target_not_in_columns(configs):
 def test_unknown_sensitive_feature_is_refused(configs):
     with pytest.raises(Exception, match="gender"):
         load_config(write_config(configs, "bad.yaml", GOOD.replace("[sex]", "[gender]")))
+
+
+def test_explain_settings_of_the_new_sections_are_checked_before_any_kernel(configs):
+    explain = GOOD + "  explain: {immutable_features: [duration], conformal_level: 0.8}\n"
+    assert load_config(write_config(configs, "ok.yaml", explain)).stages["explain"]
+    with pytest.raises(DataError, match=r"immutable_features \['duratoin'\] are not columns"):
+        load_config(write_config(configs, "bad.yaml", explain.replace("[duration]", "[duratoin]")))
+    wrong = explain.replace("conformal_level: 0.8", "conformal_level: 1.5, error_tree_depth: 6")
+    with pytest.raises(ConfigError) as raised:
+        load_config(write_config(configs, "bad2.yaml", wrong))
+    assert "'conformal_level' must be at least 0 (off) and below 1" in str(raised.value)
+    assert "'error_tree_depth' must be between 1 and 4, got 6" in str(raised.value)
 
 
 def test_invalid_yaml_and_wrong_shapes(configs):
