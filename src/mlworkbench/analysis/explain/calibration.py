@@ -145,11 +145,17 @@ class Calibration:
 
     def figures(self) -> list[tuple[Any, str]]:
         """The reliability diagram of the whole model, then one per sensitive feature with a
-        line per group large enough, each with its artifact file `plots/calibration_*.png`."""
+        line per group large enough, each with its artifact file `plots/calibration_*.png`.
+        Intersections of features ("sex & age") are left to the table: their many small
+        groups make unreadable curves."""
         if not self.applicable:
             return []
         pairs = [(plot_overall(self), "plots/calibration_overall.png")]
-        for feature in self.table["feature"].unique():
+        features = list(self.table["feature"].unique())
+        for feature in features:
+            parts = feature.split(" & ")
+            if len(parts) > 1 and all(part in features for part in parts):
+                continue  # an intersection of features shown on their own
             pairs.append(
                 (plot_feature(self, feature), f"plots/calibration_by_{safe_name(feature)}.png")
             )
