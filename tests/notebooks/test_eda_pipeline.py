@@ -100,6 +100,7 @@ def test_artifacts_of_parent_and_child(pipeline):
         "report/01-eda-profile.html",
         "eda/quality.csv",
         "eda/findings.json",
+        "eda/pretraining_bias.csv",
     }
 
 
