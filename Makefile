@@ -39,8 +39,10 @@ test: $(STAMP) ## Run the whole test suite (unit and end-to-end notebook tests)
 test-fast: $(STAMP) ## Run the unit and docs tests: no notebook kernel, no server (a few minutes)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest tests/unit tests/test_docs.py tests/test_layout.py -m "not notebook and not team"
 
-lab: $(STAMP) ## Start JupyterLab with the project's kernel
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --notebook-dir=$(CURDIR)
+lab: KERNEL = mlworkbench
+lab: $(STAMP) ## Start JupyterLab; its default kernel "mlworkbench (.venv)" (this .venv) is registered for your user
+	$(BIN)/python -m ipykernel install --user --name $(KERNEL) --display-name "$(KERNEL) (.venv)"
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --notebook-dir=$(CURDIR) --MappingKernelManager.default_kernel_name=$(KERNEL)
 
 ui: $(STAMP) ## Start the MLflow UI on 127.0.0.1 against the default store (mlflow.db)
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host 127.0.0.1 --port $(UI_PORT)

@@ -156,6 +156,14 @@ class ExplainInputError(MlwbError):
     exit_code = 2
 
 
+class CardExportError(MlwbError):
+    """A model card cannot be exported: a model URI that names no registered version, a version
+    no card stage has judged, a document that does not match its schema, or no Chromium to
+    print the PDF with."""
+
+    exit_code = 2
+
+
 def unknown_keys(
     mapping: Mapping[str, Any], allowed: Sequence[str], section: str, where: str
 ) -> list[str]:

@@ -119,3 +119,43 @@ def test_index_shows_the_champion_and_links_the_card(runs):
     card_link = re.search(r'<a href="([^"]+04-model-card\.html)">model card</a>', index).group(1)
     assert (root / "reports" / card_link).is_file()
     assert Path(root / "reports" / card_link).read_text().count("Responsible-AI checklist") >= 1
+
+
+def test_the_card_stage_exports_the_promoted_card_as_pdf_json_and_cyclonedx(runs):
+    import hashlib
+    import json
+
+    import jsonschema
+    from pdf_pages import body_rows_split, elements, page_count, used_pages
+
+    from mlworkbench.governance.card_json import schema
+
+    root, _, client = runs
+    second = card_runs(client)[1]  # promoted version 2
+    folder = (root / "reports" / second.data.tags["mlwb.report"]).parent
+    files = {f: folder / name for f, name in (
+        ("pdf", "model_card.pdf"), ("json", "model_card.json"), ("cyclonedx", "model_card.cdx.json")
+    )}  # fmt: skip
+    logged = {a.path for a in client.list_artifacts(second.info.run_id, "card")}
+    assert {f"card/{p.name}" for p in files.values()} <= logged
+    tags = client.get_model_version(MODEL, "2").tags
+    for fmt, path in files.items():
+        assert tags[f"mlwb.card_export.{fmt}"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    document = json.loads(files["json"].read_text())
+    jsonschema.Draft202012Validator(schema()).validate(document)
+    slices = {m["slice"] for m in document["quantitative_analysis"]["performance_metrics"]}
+    assert {"overall", "sex = female", "sex = male"} <= slices
+    bom = json.loads(files["cyclonedx"].read_text())  # validated as 1.6 when written
+    assert (bom["bomFormat"], bom["specVersion"]) == ("CycloneDX", "1.6")
+    kinds = [(c["type"], c["name"]) for c in bom["components"]]
+    assert ("machine-learning-model", MODEL) in kinds
+    assert {n for t, n in kinds if t == "data"} == {f"{MODEL} train rows", f"{MODEL} test rows"}
+    pdf = files["pdf"].read_bytes()
+    assert pdf.startswith(b"%PDF")
+    assert 3 <= page_count(pdf) == len(used_pages(pdf)) <= 8  # the card, no blank page
+    tables = [pages for _, pages in elements(pdf, b"Table")]
+    assert len(tables) == 4  # metrics, fairness gates, checklist, champion against challenger
+    assert sum(len(pages) > 1 for pages in tables) <= 1  # only the long checklist spans pages
+    assert body_rows_split(pdf) == 0  # and it is cut between rows only
+    rejected = client.get_model_version(MODEL, "3").tags
+    assert not any(key.startswith("mlwb.card_export.") for key in rejected)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+
 import mlflow
 import pandas as pd
 import pytest
@@ -33,6 +35,32 @@ def test_training_succeeds_and_logs_everything(store, case):
         f"runs:/{run.info.run_id}/reference/training_statistics.json"
     )
     assert reference["rows"] > 100 and reference["features"]
+
+
+def test_runs_fill_the_mlflow_uis_source_user_and_description(store):
+    client, train = train_run("german")
+    parent = client.get_run(train.data.tags["mlflow.parentRunId"])
+    found = f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'"
+    stages = client.search_runs([train.info.experiment_id], found)
+    assert sorted(r.data.tags["mlwb.stage"] for r in stages) == ["explain", "train"]
+    for run in [parent, *stages]:
+        tags = run.data.tags
+        assert tags["mlflow.user"] == getpass.getuser()
+        assert tags.get("mlflow.source.git.commit", "") == tags["mlwb.git_commit"].removesuffix(
+            "-dirty"
+        )
+        assert tags["mlflow.note.content"].startswith("- ")
+    for run in stages:
+        assert run.data.tags["mlflow.source.name"] == f"notebooks/{run.data.tags['mlwb.notebook']}"
+        assert run.data.tags["mlflow.source.type"] == "NOTEBOOK"
+    assert (
+        parent.data.tags["mlflow.source.name"] == f"mlwb run {parent.data.tags['mlwb.config_file']}"
+    )
+    assert parent.data.tags["mlflow.source.type"] == "LOCAL"
+    assert parent.data.tags["mlflow.note.content"] == "- `train`: FINISHED.\n- `explain`: FINISHED."
+    assert "AUC" in train.data.tags["mlflow.note.content"]
+    contexts = sorted(i.tags[0].value for i in parent.inputs.dataset_inputs)
+    assert contexts == ["test", "training"]
 
 
 def test_metrics_are_plausible(store):

@@ -14,6 +14,12 @@ from typing import Any
 
 import pandas as pd
 
+from mlworkbench.analysis.csv_format import (
+    detect_encoding,
+    one_column_separator,
+    options_text,
+    sniff_options,
+)
 from mlworkbench.exceptions import (
     DataError,
     DataSourceNotFoundError,
@@ -118,9 +124,11 @@ def read_source(source: str, csv_options: Mapping[str, Any] | None = None) -> pd
             frame = pd.read_parquet(path)
             return frame.reset_index(drop=frame.index.names == [None])
         if suffix in (".csv", ".txt", ".tsv"):
-            return pd.read_csv(path, **_checked_csv_options(csv_options or {}))
+            return _read_csv(path, source, _checked_csv_options(csv_options or {}))
     except DataError:
         raise
+    except UnicodeDecodeError as exc:
+        raise UnreadableDataError(_encoding_hint(path, source, csv_options or {})) from exc
     except pd.errors.EmptyDataError as exc:
         raise EmptyDataError(
             f"Data file '{source}' is empty: it has no header and no rows."
@@ -132,6 +140,41 @@ def read_source(source: str, csv_options: Mapping[str, Any] | None = None) -> pd
     raise UnreadableDataError(
         f"Data file '{source}' has the unsupported extension '{suffix}'; use .csv or .parquet."
     )
+
+
+def _read_csv(path: Path, source: str, options: dict[str, Any]) -> pd.DataFrame:
+    """The CSV file read with `options`; a file that reads as one column whose name holds
+    another separator is refused with the options that read it."""
+    frame = pd.read_csv(path, **options)
+    sep = one_column_separator(frame)
+    if sep and options.get("sep") != sep:
+        suggested = {**options, **sniff_options(path)}
+        suggested.setdefault("sep", sep)
+        raise UnreadableDataError(
+            f"Data file '{source}' reads as a single column named "
+            f"'{_shortened(frame.columns[0])}': its separator is {sep!r}, not "
+            f"{options.get('sep', ',')!r}. Add `{options_text(suggested)}` to the data section "
+            "(`mlwb init` writes a config with the options that read the file)."
+        )
+    return frame
+
+
+def _encoding_hint(path: Path, source: str, options: Mapping[str, Any]) -> str:
+    """What to set when the file is not in the encoding it was read with (with the other
+    options the file needs, such as its separator)."""
+    encoding = detect_encoding(path)
+    given = options.get("encoding") or "UTF-8"
+    suggested = {**options, **sniff_options(path), "encoding": encoding}
+    return (
+        f"Data file '{source}' is not {given}; it reads as {encoding}: add "
+        f"`{options_text(suggested)}` to the data section."
+    )
+
+
+def _shortened(name: Any, length: int = 60) -> str:
+    """A column name cut to `length` characters for a message."""
+    text = str(name)
+    return text if len(text) <= length else text[: length - 3] + "..."
 
 
 def _checked_csv_options(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -156,9 +199,16 @@ def check_dataset(
             f"{source} is empty ({frame.shape[0]} rows, {frame.shape[1]} columns)."
         )
     if target not in frame.columns:
+        sep = one_column_separator(frame)
         raise TargetMissingError(
             f"Target column '{target}' is not in {source}. "
-            f"Columns: {', '.join(map(str, frame.columns))}."
+            + (
+                f"It reads as a single column named '{_shortened(frame.columns[0])}': its "
+                f"separator is probably {sep!r}; add `{options_text({'sep': sep})}` to the "
+                "data section."
+                if sep
+                else f"Columns: {', '.join(map(str, frame.columns))}."
+            )
         )
     missing = [c for c in columns if c not in frame.columns]
     if missing:

@@ -20,7 +20,7 @@ import click
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 from mlworkbench import __version__  # noqa: E402
-from mlworkbench.cli import pipeline, production, team  # noqa: E402
+from mlworkbench.cli import card, init, pipeline, production, team  # noqa: E402
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,7 +37,13 @@ def main() -> None:
     """
 
 
-for command in (*pipeline.COMMANDS, *production.COMMANDS, *team.COMMANDS):
+for command in (
+    *init.COMMANDS,
+    *pipeline.COMMANDS,
+    *production.COMMANDS,
+    *card.COMMANDS,
+    *team.COMMANDS,
+):
     main.add_command(command)
 
 if __name__ == "__main__":

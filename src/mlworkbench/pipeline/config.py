@@ -307,13 +307,33 @@ def _structure_problems(raw: dict[str, Any], where: str, notebooks_dir: Path) ->
         problems.append(f"{where}: 'experiment' (the MLflow experiment name) is required.")
     available = discover_stages(notebooks_dir)
     if not available:
-        problems.append(f"{where}: no NN-<stage>.ipynb notebooks found in {notebooks_dir}.")
+        problems.append(no_notebooks_problem(where, notebooks_dir, "notebooks" in raw))
     problems += _check_data_section(raw.get("data"), where)
     problems += check_governance(raw.get("governance"), where)
     problems += check_monitoring(raw.get("monitoring"), where)
     task = raw["data"].get("task", "classification") if isinstance(raw.get("data"), dict) else ""
-    problems += _check_stages(raw.get("stages"), available, where, task)
+    if available:  # without notebooks, every stage would be "unknown" too
+        problems += _check_stages(raw.get("stages"), available, where, task)
     return problems
+
+
+def no_notebooks_problem(where: str, notebooks_dir: Path, named: bool) -> str:
+    """No stage notebooks where the config looks for them, and how to point it at them: the
+    `notebooks:` key (the notebooks of the project around the current folder, if any), or a
+    config kept in the project's papermill_configs/."""
+    problem = f"{where}: no NN-<stage>.ipynb notebooks found in {notebooks_dir}."
+    if named:
+        return problem + " Check the folder the config's 'notebooks:' key names."
+    here = Path.cwd().resolve()
+    around = next(
+        (p / "notebooks" for p in (here, *here.parents) if discover_stages(p / "notebooks")),
+        None,
+    )
+    return problem + (
+        f" The config lies outside a project with a notebooks/ folder: add `notebooks: "
+        f"{around or '<folder of the NN-<stage>.ipynb notebooks>'}` to it, or keep it in the "
+        "project's papermill_configs/ (`mlwb init DATA --project-dir PROJECT` writes it there)."
+    )
 
 
 def _load_checked(spec: data_module.DataSpec, stages: dict[str, Any], where: str) -> Any:

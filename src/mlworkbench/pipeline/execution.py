@@ -1,8 +1,9 @@
 """Executing one stage: Papermill runs its notebook in a kernel of this machine or on a Dask
 worker, then the executed notebook and its HTML report join the stage's MLflow run.
 
-`StageExecution` is the part of `PipelineRunner` that does this; the runner provides the
-client, the kernels, the executor and the cancellation event.
+`StageExecution` is the part of `PipelineRunner` that does this, and that gives the runs the
+runner creates MLflow's own tags (source, git commit, user) and notes (descriptions); the
+runner provides the client, the kernels, the executor and the cancellation event.
 """
 
 from __future__ import annotations
@@ -15,12 +16,17 @@ from typing import Any
 
 from mlworkbench.pipeline.cluster import current_run
 from mlworkbench.pipeline.config import Stage
-from mlworkbench.pipeline.results import StageResult, failure_message
+from mlworkbench.pipeline.graph import SKIPPED
+from mlworkbench.pipeline.results import PipelineResult, StageResult, failure_message
+from mlworkbench.reports.card_export import export_promoted_card
 from mlworkbench.reports.rendering import notebook_to_html, preload_exporter
+from mlworkbench.tracking import provenance, store
 from mlworkbench.tracking.tags import (
     TAG_ERROR,
+    TAG_GIT,
     TAG_REPORT,
     TAG_STAGE,
+    TAG_SWEEP,
 )
 
 # Deferred imports: papermill loads inside the functions that use them, so that importing this
@@ -135,7 +141,39 @@ class StageExecution:
             self.client.set_tag(
                 run_id, TAG_REPORT, html_path.relative_to(self.reports_dir).as_posix()
             )
+            if status == "FINISHED":  # a promoted version's card as PDF, JSON and CycloneDX
+                export_promoted_card(self.client, run_id, html_path, self.reports_dir, self.echo)
         if error and status != "KILLED":
             self.client.set_tag(run_id, TAG_ERROR, error[:5000])
+            store.write_note(self.client, run_id, error)
         self.client.set_terminated(run_id, status)
         return html_path
+
+    def _source_tags(self, stage: Stage | None = None) -> dict[str, str]:
+        """MLflow's own tags of a run the runner creates: a stage run's source is its notebook,
+        the parent run's the `mlwb` command (`_command`); with the git commit and the user."""
+        if stage is None:
+            source, kind = self._command(), provenance.COMMAND
+        else:
+            source = store.notebook_source(stage.notebook.name, stage.notebook.parent)
+            kind = provenance.NOTEBOOK
+        return provenance.system_tags(source, kind, self.base_tags.get(TAG_GIT, ""))
+
+    def _command(self) -> str:
+        """The `mlwb` command this pipeline run came from: `mlwb run CONFIG`, `mlwb sweep
+        CONFIG`, or the label of a one-stage job (`mlwb score`, `mlwb monitor`)."""
+        if self.label.startswith("mlwb "):
+            return self.label
+        return f"mlwb {'sweep' if TAG_SWEEP in self.run_tags else 'run'} {self.label}"
+
+    def _note_pipeline(self, parent_id: str, result: PipelineResult) -> None:
+        """The parent run's note: one line per stage with its status."""
+        lines = []
+        for outcome in result.stages:
+            line = f"`{outcome.stage}`: {outcome.status}"
+            if outcome.reused_from:
+                line += f", reused run {outcome.reused_from[:8]} (inputs unchanged)"
+            elif outcome.status == SKIPPED:
+                line += f", not run: it {outcome.error}, which failed"
+            lines.append(line + ".")
+        store.write_note(self.client, parent_id, lines)

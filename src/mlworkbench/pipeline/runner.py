@@ -155,6 +155,7 @@ class PipelineRunner(StageExecution):
             **self.run_tags,
             TAG_PIPELINE: "true",
             TAG_DIGEST: self.config.data_digest,
+            **self._source_tags(),
         }
         run = self.client.create_run(
             experiment_id, run_name=f"{self.config.experiment}-{stamp}", tags=tags
@@ -240,6 +241,7 @@ class PipelineRunner(StageExecution):
                 )
         error = self._pipeline_error(result, interrupted)
         result.status = "FINISHED" if error is None else ("KILLED" if interrupted else "FAILED")
+        self._note_pipeline(parent_id, result)
         self.client.set_terminated(parent_id, result.status)
         if any(
             s.stage == "train" and s.status == "FINISHED" and not s.reused_from
@@ -352,6 +354,7 @@ class PipelineRunner(StageExecution):
             TAG_NOTEBOOK: stage.notebook.name,
             TAG_DIGEST: self.config.data_digest,
             **self.base_tags,
+            **self._source_tags(stage),
         }
 
     def _reuse(
@@ -359,12 +362,13 @@ class PipelineRunner(StageExecution):
     ) -> StageResult:
         """A FINISHED child run of this pipeline standing for `original`, linking its report."""
         source = original.data.tags
+        copied = (TAG_REPORT, TAG_KEY_FIGURES, store.note_key())
         tags = {
             **self._child_tags(stage, parent_id),
             TAG_CACHE_KEY: key,
             TAG_REUSED_FROM: original.info.run_id,
             TAG_REUSED_STAGE: stage.name,
-            **{t: source[t] for t in (TAG_REPORT, TAG_KEY_FIGURES) if t in source},
+            **{t: source[t] for t in copied if t in source},
         }
         run = self.client.create_run(experiment_id, run_name=stage.name, tags=tags)
         self.client.set_terminated(run.info.run_id, "FINISHED")

@@ -13,6 +13,8 @@ import logging
 import os
 import warnings
 from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +52,12 @@ def prepare_notebook() -> None:
     Silences warnings known to say nothing about the analysis (tqdm's missing-widget notice,
     MLflow's integer-schema hint), collects every other warning raised from now on in this
     kernel as a plain-language note instead of printing it with the machine's paths (the
-    notebook shows them last with `notes_html()`), and sets a plain plotting style.
+    notebook shows them last with `notes_html()`), sets a plain plotting style, and adds the
+    page style of wide tables (`wide_tables_style()`) to the report.
     """
 
     import matplotlib
+    from IPython.display import HTML, display
 
     notes.install()
     os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
@@ -61,6 +65,17 @@ def prepare_notebook() -> None:
     warnings.filterwarnings("ignore", message=r"IProgress not found")
     warnings.filterwarnings("ignore", message=r"Hint: Inferred schema contains integer")
     matplotlib.rcParams.update({"figure.dpi": 100, "savefig.bbox": "tight"})
+    display(HTML(wide_tables_style()))
+
+
+@cache
+def wide_tables_style() -> str:
+    """The `<style>` that keeps wide tables inside the page: scrolling in their own box on
+    screen, shrunk and wrapped to the page width when printed (templates/wide_tables.css.j2,
+    which the index, monitoring and comparison pages include too)."""
+
+    css = resources.files("mlworkbench.reports").joinpath("templates", "wide_tables.css.j2")
+    return f"<style>{css.read_text(encoding='utf-8')}</style>"
 
 
 def publish_figure(figure: Any, artifact_file: str) -> None:

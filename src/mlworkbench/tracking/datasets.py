@@ -1,5 +1,5 @@
 """Datasets of a run: the data a stage read, logged as an MLflow dataset input with its digest
-and column schema."""
+and column schema, on the stage's run and on its pipeline's parent run."""
 
 from __future__ import annotations
 
@@ -49,7 +49,8 @@ def schema_sample(frame: Any, rows: int = SCHEMA_SAMPLE_ROWS) -> Any:
 
 
 def log_dataset_input(frame: Any, source: str, target: str, name: str, context: str) -> str:
-    """Log `frame` as a dataset input of the active run, tag its digest, return the digest.
+    """Log `frame` as a dataset input of the active run (and of its pipeline's parent run,
+    `log_on_parent`), tag its digest, return the digest.
 
     The column schema is inferred from `schema_sample` rows, which gives the same column types
     at a fraction of the cost on large frames (MLflow inspects every value of text columns
@@ -63,5 +64,22 @@ def log_dataset_input(frame: Any, source: str, target: str, name: str, context: 
     )
     dataset.__dict__["schema"] = infer_signature(schema_sample(frame)).inputs  # cached property
     mlflow.log_input(dataset, context=context)
+    log_on_parent(dataset, context)
     mlflow.set_tag(TAG_DIGEST, dataset.digest)
     return dataset.digest
+
+
+def log_on_parent(dataset: Any, context: str) -> None:
+    """Log `dataset` as an input of the active run's parent run (`mlflow.parentRunId`, the
+    pipeline run), so the pipeline run lists the data its stages read; a run of its own has no
+    parent and nothing is logged."""
+    import mlflow
+    from mlflow.entities import DatasetInput, InputTag
+    from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT, MLFLOW_PARENT_RUN_ID
+
+    run = mlflow.active_run()
+    parent = run.data.tags.get(MLFLOW_PARENT_RUN_ID) if run is not None else None
+    if parent:
+        context_tag = InputTag(MLFLOW_DATASET_CONTEXT, context)
+        entry = DatasetInput(dataset._to_mlflow_entity(), tags=[context_tag])
+        mlflow.MlflowClient().log_inputs(parent, datasets=[entry])

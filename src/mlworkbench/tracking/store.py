@@ -7,7 +7,9 @@ Nothing here touches MLflow at import time.
 A notebook logs through `start_stage_run`: given the run id the runner created, it logs into
 that run and leaves its status to the runner; given none (JupyterLab, plain papermill) it starts
 a run of its own, so interactive work is tracked too, and `end_stage_run` finishes it; a cell
-that raises ends that run FAILED, an interrupted one KILLED (`end_failed_run`).
+that raises ends that run FAILED, an interrupted one KILLED (`end_failed_run`). Every run
+carries MLflow's own tags too (`provenance.system_tags`), and `set_note` writes the report's
+summary as the run's description.
 """
 
 from __future__ import annotations
@@ -20,14 +22,15 @@ import sqlite3
 import sys
 import tempfile
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from mlworkbench.tracking.provenance import standard_tags
+from mlworkbench.tracking.provenance import NOTEBOOK, standard_tags, system_tags
 from mlworkbench.tracking.tags import (
     TAG_ERROR,
+    TAG_GIT,
     TAG_KEY_FIGURES,
     TAG_NOTEBOOK,
     TAG_STAGE,
@@ -38,6 +41,8 @@ from mlworkbench.tracking.tags import (
 
 DEFAULT_DB = "mlflow.db"
 DEFAULT_ARTIFACTS = "mlruns"
+NOTE_LIMIT = 8000
+"""Characters MLflow keeps in a tag value, and so in a run's note."""
 
 
 def find_project_root(start: str | Path | None = None) -> Path:
@@ -207,6 +212,7 @@ def start_stage_run(
         client = mlflow.MlflowClient()
         experiment_id = get_or_create_experiment(client, experiment)
         tags = {TAG_STAGE: stage, TAG_NOTEBOOK: notebook, **standard_tags(Path.cwd())}
+        tags.update(system_tags(notebook_source(notebook), NOTEBOOK, tags[TAG_GIT]))
         run = mlflow.start_run(experiment_id=experiment_id, run_name=stage, tags=tags)
         _OWNS_RUN = True
         _watch_cells()
@@ -221,6 +227,18 @@ def end_stage_run() -> None:
 
     if _OWNS_RUN and mlflow.active_run() is not None:
         mlflow.end_run("FINISHED")
+
+
+def notebook_source(notebook: str, folder: str | Path | None = None) -> str:
+    """`notebook` relative to its project root (`notebooks/01-eda.ipynb`), looked for in
+    `folder` (default: the working directory, where Jupyter runs a notebook) and in the
+    project's `notebooks/`; its bare name when it is in neither."""
+    here = Path(folder or Path.cwd()).resolve()
+    root = find_project_root(here)
+    for path in (here / notebook, root / "notebooks" / notebook):
+        if path.is_file() and path.is_relative_to(root):
+            return path.relative_to(root).as_posix()
+    return notebook
 
 
 def _watch_cells() -> None:
@@ -348,3 +366,33 @@ def set_tags(tags: Mapping[str, str]) -> None:
     import mlflow
 
     mlflow.set_tags(dict(tags))
+
+
+def note_markdown(*parts: str | Iterable[str]) -> str:
+    """A run's note in Markdown: one bullet per sentence of `parts` (each a sentence or a list
+    of them; empty ones left out), cut to the `NOTE_LIMIT` characters MLflow keeps."""
+    sentences = [s for part in parts for s in ([part] if isinstance(part, str) else part)]
+    text = "\n".join(f"- {s.strip()}" for s in sentences if s and s.strip())
+    return text if len(text) <= NOTE_LIMIT else text[: NOTE_LIMIT - 1] + "…"
+
+
+def note_key() -> str:
+    """MLflow's tag of a run's note (`mlflow.note.content`), shown as its description."""
+    from mlflow.utils.mlflow_tags import MLFLOW_RUN_NOTE
+
+    return MLFLOW_RUN_NOTE
+
+
+def set_note(*parts: str | Iterable[str]) -> None:
+    """Describe the active run with its report's summary: `parts` are sentences or lists of
+    them (`note_markdown`). Nothing to say leaves the run as it is."""
+    text = note_markdown(*parts)
+    if text:
+        set_tags({note_key(): text})
+
+
+def write_note(client: Any, run_id: str, *parts: str | Iterable[str]) -> None:
+    """`set_note` on run `run_id`, which need not be the active run."""
+    text = note_markdown(*parts)
+    if text:
+        client.set_tag(run_id, note_key(), text)

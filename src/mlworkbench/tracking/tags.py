@@ -24,6 +24,15 @@ TAG_CARD = "mlwb.model_card"
 TAG_CARD_RUN = "mlwb.card_run"
 """Model version: the card run that judged it."""
 
+TAG_CARD_EXPORT_CYCLONEDX = "mlwb.card_export.cyclonedx"
+"""Model version: SHA-256 of its model card exported as a CycloneDX ML-BOM (`mlwb card export`)."""
+
+TAG_CARD_EXPORT_JSON = "mlwb.card_export.json"
+"""Model version: SHA-256 of its model card exported as JSON (`mlwb card export`)."""
+
+TAG_CARD_EXPORT_PDF = "mlwb.card_export.pdf"
+"""Model version: SHA-256 of its model card exported as PDF (`mlwb card export`)."""
+
 TAG_COMBINATION = "mlwb.sweep.combination"
 """Pipeline run of a sweep: JSON of the values of its combination."""
 

@@ -1,0 +1,96 @@
+"""Exporting a version's card: each format written, its SHA-256 tagged on the version, and the
+card stage's hook that exports a promoted version's card beside its report (real store)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import mlflow
+import pytest
+from card_store import REPORT, log_judged_version, new_store
+
+from mlworkbench.exceptions import CardExportError
+from mlworkbench.reports import card_export, card_pdf
+from mlworkbench.tracking.tags import (
+    TAG_CARD_EXPORT_CYCLONEDX,
+    TAG_CARD_EXPORT_JSON,
+    TAG_CARD_EXPORT_PDF,
+)
+
+HAS_CHROMIUM = card_pdf.find_chromium() is not None
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, empty_store):
+    folder = tmp_path_factory.mktemp("project")
+    client, experiment_id = new_store(folder, empty_store)
+    promoted = log_judged_version(client, experiment_id, folder)
+    rejected = log_judged_version(client, experiment_id, folder, promote=False)
+    yield folder, client, promoted, rejected
+    mlflow.set_tracking_uri(None)
+
+
+def sha256(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "tag"), [("json", TAG_CARD_EXPORT_JSON), ("cyclonedx", TAG_CARD_EXPORT_CYCLONEDX)]
+)
+def test_an_export_is_written_and_its_digest_tagged_on_the_version(project, tmp_path, fmt, tag):
+    folder, client, _, _ = project
+    output = tmp_path / "out" / f"card.{fmt}"
+    digest = card_export.export_card(
+        client, "models:/credit-model@champion", fmt, output, folder / "reports"
+    )
+    assert digest == sha256(output)
+    assert client.get_model_version("credit-model", "1").tags[tag] == digest
+    assert json.loads(output.read_text())  # complete JSON
+
+
+@pytest.mark.skipif(not HAS_CHROMIUM, reason="needs chromium (scripts/chromium.sh install)")
+def test_the_pdf_prints_the_report_logged_with_the_card_run(project, tmp_path):
+    folder, client, _, _ = project
+    assert not (folder / "reports" / REPORT).exists()  # only the logged copy exists
+    output = tmp_path / "card.pdf"
+    digest = card_export.export_card(
+        client, "models:/credit-model/1", "pdf", output, folder / "reports"
+    )
+    assert output.read_bytes().startswith(b"%PDF")
+    assert client.get_model_version("credit-model", "1").tags[TAG_CARD_EXPORT_PDF] == digest
+
+
+def test_an_unknown_format_is_refused(project, tmp_path):
+    folder, client, _, _ = project
+    with pytest.raises(CardExportError, match="Unknown export format 'docx'"):
+        card_export.export_card(client, "models:/credit-model/1", "docx", tmp_path / "x", folder)
+
+
+def test_the_card_stage_exports_a_promoted_version_without_chromium(project, monkeypatch):
+    folder, client, promoted, _ = project
+    monkeypatch.setenv("PATH", "")  # no chromium: the PDF is skipped with a note
+    html = folder / "reports" / REPORT
+    html.parent.mkdir(parents=True, exist_ok=True)
+    html.write_text("<html><head></head><body>card</body></html>")
+    notes = []
+    written = card_export.export_promoted_card(
+        client, promoted.card_id, html, folder / "reports", notes.append
+    )
+    assert [p.name for p in written] == ["model_card.json", "model_card.cdx.json"]
+    assert len(notes) == 1 and "card export pdf skipped" in notes[0]
+    assert "scripts/chromium.sh install" in notes[0]
+    logged = {a.path for a in client.list_artifacts(promoted.card_id, "card")}
+    assert {"card/model_card.json", "card/model_card.cdx.json"} <= logged
+    tags = client.get_model_version("credit-model", "1").tags
+    assert tags[TAG_CARD_EXPORT_JSON] == sha256(html.parent / "model_card.json")
+
+
+def test_a_rejected_version_is_not_exported_by_the_card_stage(project):
+    folder, client, _, rejected = project
+    html = folder / "reports" / "rejected" / "04-model-card.html"
+    written = card_export.export_promoted_card(
+        client, rejected.card_id, html, folder / "reports", print
+    )
+    assert written == [] and not html.parent.exists()
+    assert TAG_CARD_EXPORT_JSON not in client.get_model_version("credit-model", "2").tags
