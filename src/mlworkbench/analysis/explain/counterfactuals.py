@@ -138,7 +138,8 @@ class CounterfactualResult:
 
     def metrics(self) -> dict[str, float]:
         """`counterfactuals.rows`, `.rows_with_counterfactual`, `.found`, `.rows_cut_short`,
-        `.rows_skipped`, `.rows_failed` and `.seconds` (time used)."""
+        `.rows_skipped` and `.rows_failed`. The time used is in the report, not a metric: an
+        exact rerun must reproduce every metric."""
         count = {s: float(sum(r.status == s for r in self.rows)) for s in STATUS_WORDS}
         return {
             "counterfactuals.rows": float(len(self.rows)),
@@ -147,7 +148,6 @@ class CounterfactualResult:
             "counterfactuals.rows_cut_short": count["cut"],
             "counterfactuals.rows_skipped": count["skipped"],
             "counterfactuals.rows_failed": count["failed"],
-            "counterfactuals.seconds": round(self.seconds_used, 3),
         }
 
 

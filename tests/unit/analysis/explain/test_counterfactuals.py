@@ -101,7 +101,7 @@ def test_the_long_table_has_one_line_per_changed_cell(german_result):
     assert metrics["counterfactuals.found"] == sum(
         len(r.counterfactuals) for r in german_result.rows
     )
-    assert 0 < metrics["counterfactuals.seconds"] == round(german_result.seconds_used, 3)
+    assert "counterfactuals.seconds" not in metrics and german_result.seconds_used > 0
     assert german_result.notes == []
 
 
