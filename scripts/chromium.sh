@@ -6,6 +6,8 @@
 #
 # See usage() below, or run with --help.
 set -euo pipefail
+# shellcheck source=scripts/apt_install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt_install.sh"
 
 PACKAGES=(chromium chromium-driver)
 
@@ -47,29 +49,13 @@ missing_programs() {
     command -v chromedriver >/dev/null || echo chromedriver
 }
 
-install_packages() {
-    local sudo=()
-    if [[ $(id -u) -ne 0 ]]; then
-        command -v sudo >/dev/null || die "Chromium is not installed and installing it needs root (apt-get install ${PACKAGES[*]})."
-        sudo=(sudo)
-    fi
-    command -v apt-get >/dev/null || die "Chromium is not installed and apt-get is not available: install Chromium and ChromeDriver, put both on PATH and retry."
-    say "installing ${PACKAGES[*]} with apt-get"
-    export DEBIAN_FRONTEND=noninteractive
-    if ! "${sudo[@]}" apt-get install -y "${PACKAGES[@]}"; then
-        say "apt-get install failed; updating the package lists and retrying"
-        "${sudo[@]}" apt-get update
-        "${sudo[@]}" apt-get install -y "${PACKAGES[@]}" || die "apt-get install ${PACKAGES[*]} failed."
-    fi
-}
-
 install() {
     [[ $# -eq 0 ]] || { usage >&2; exit 2; }
     local missing
     missing=$(missing_programs)
     if [[ -n "$missing" ]]; then
         say "not on PATH: $(echo $missing)"
-        install_packages
+        apt_install "Chromium" "${PACKAGES[@]}"
         missing=$(missing_programs)
         [[ -z "$missing" ]] || die "installed ${PACKAGES[*]}, but still not on PATH: $(echo $missing)."
     fi

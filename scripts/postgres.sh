@@ -6,6 +6,8 @@
 #
 # See usage() below, or run with --help.
 set -euo pipefail
+# shellcheck source=scripts/apt_install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt_install.sh"
 
 SUPERUSER=mlwb
 DATABASE=mlflow
@@ -62,22 +64,6 @@ find_bindir() {
     found=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
     if [[ -n "$found" && -x "$found/initdb" && -x "$found/pg_ctl" ]]; then
         echo "$found"
-    fi
-}
-
-install_postgres() {
-    local sudo=()
-    if [[ $(id -u) -ne 0 ]]; then
-        command -v sudo >/dev/null || die "PostgreSQL is not installed and installing it needs root (apt-get install postgresql)."
-        sudo=(sudo)
-    fi
-    command -v apt-get >/dev/null || die "PostgreSQL is not installed and apt-get is not available: install the PostgreSQL server (initdb, pg_ctl) and retry."
-    say "PostgreSQL server programs not found; installing them with apt-get"
-    export DEBIAN_FRONTEND=noninteractive
-    if ! "${sudo[@]}" apt-get install -y postgresql; then
-        say "apt-get install failed; updating the package lists and retrying"
-        "${sudo[@]}" apt-get update
-        "${sudo[@]}" apt-get install -y postgresql || die "apt-get install postgresql failed."
     fi
 }
 
@@ -146,7 +132,7 @@ start() {
     dir=$(absolute_dir "$1")
     bindir=$(find_bindir)
     if [[ -z "$bindir" ]]; then
-        install_postgres
+        apt_install "PostgreSQL (initdb, pg_ctl)" postgresql
         bindir=$(find_bindir)
         [[ -n "$bindir" ]] || die "PostgreSQL was installed but initdb/pg_ctl are still not found."
     fi

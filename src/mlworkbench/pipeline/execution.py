@@ -141,7 +141,7 @@ class StageExecution:
             self.client.set_tag(
                 run_id, TAG_REPORT, html_path.relative_to(self.reports_dir).as_posix()
             )
-            if status == "FINISHED":  # a promoted version's card as PDF, JSON and CycloneDX
+            if status == "FINISHED" and stage.name == "card":  # a promoted card: PDF, JSON, BOM
                 export_promoted_card(self.client, run_id, html_path, self.reports_dir, self.echo)
         if error and status != "KILLED":
             self.client.set_tag(run_id, TAG_ERROR, error[:5000])

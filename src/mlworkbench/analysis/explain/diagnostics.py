@@ -23,10 +23,10 @@ from mlworkbench.exceptions import DataError
 class Diagnostics:
     """Counterfactuals, the error tree, calibration and conformal uncertainty of a subject."""
 
-    counterfactuals: Any
-    error_tree: Any
-    calibration: Any
-    uncertainty: Any
+    counterfactuals: counterfactuals.CounterfactualResult
+    error_tree: error_tree.ErrorTree
+    calibration: calibration.Calibration
+    uncertainty: uncertainty.Uncertainty
 
     def metrics(self) -> dict[str, float]:
         """The MLflow metrics of all four parts."""
