@@ -70,9 +70,35 @@ def rare_class_frame(rows: int = 2000, seed: int = 7) -> pd.DataFrame:
     return frame
 
 
-def write_duplicate_headers(path: Path, rows: int = 300, seed: int = 7) -> Path:
-    """`messy_frame` as CSV with two columns under one header name (pandas renames one)."""
+def with_personal_data(frame: pd.DataFrame, seed: int = 7) -> pd.DataFrame:
+    """`frame` with the personal data real tables carry: e-mail addresses, phone numbers,
+    IBANs, dates of birth, a free-text case reference, and a nickname that only the config's
+    `privacy.personal_columns` can name (nothing in its name or values says what it is)."""
+    rng = np.random.default_rng(seed + 1)
+    rows = len(frame)
+    first = rng.choice(FIRST, rows)
+    born = pd.Timestamp("1950-01-01") + pd.to_timedelta(rng.integers(0, 18000, rows), unit="D")
+    personal = pd.DataFrame(
+        {
+            "email": [f"{f.lower()}.{i}@mail-example.org" for i, f in enumerate(first)],
+            "phone": [f"+31 6 {rng.integers(1000, 9999)} {i:04d}" for i in range(rows)],
+            "iban": [f"NL{rng.integers(10, 99)}ABNA{rng.integers(10**9, 10**10)}" for _ in first],
+            "date_of_birth": born.strftime("%d/%m/%Y"),
+            "case_ref": [f"CR-{rng.integers(2015, 2024)}-{i:06d}" for i in range(rows)],
+            "nickname": [f"{f}{rng.choice(['ster', 'ie', 'o'])}{i}" for i, f in enumerate(first)],
+        },
+        index=frame.index,
+    )
+    return pd.concat([frame, personal], axis=1)
+
+
+def write_duplicate_headers(
+    path: Path, rows: int = 300, seed: int = 7, personal: bool = False
+) -> Path:
+    """`messy_frame` as CSV with two columns under one header name (pandas renames one);
+    with `personal`, the columns of `with_personal_data` too."""
     frame = messy_frame(rows, seed)
+    frame = with_personal_data(frame, seed) if personal else frame
     text = frame.to_csv(index=False).splitlines()
     header = text[0].split(",")
     header[header.index("ratio")] = "discount"

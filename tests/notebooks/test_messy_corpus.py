@@ -21,6 +21,7 @@ import yaml
 from click.testing import CliRunner
 from helpers import NOTEBOOKS, REPO, mlwb, sqlite_uri, write_config
 from messy import leaky_frame, messy_frame, rare_class_frame, write_duplicate_headers
+from published import leaks, planted_values, published_texts
 
 from mlworkbench.cli.main import main
 
@@ -53,14 +54,19 @@ SHARED_TABLES = {
 }
 
 
+PRIVACY = {"messy": {"personal_columns": ["nickname"]}}
+"""The messy table's nickname is personal, but nothing in its name or values says so."""
+
+
 def config_text(name: str) -> str:
     source, target, sensitive = TABLES[name]
     stages = {stage: dict(values) for stage, values in FAST.items()}
+    privacy = {"privacy": PRIVACY[name]} if name in PRIVACY else {}
     return (
         f"experiment: corpus-{name}\nnotebooks: {NOTEBOOKS}\n"
         f"data: {{source: {json.dumps(source)}, target: {json.dumps(target)}, "
         f"task: classification, sensitive_features: {json.dumps(sensitive)}}}\n"
-        + yaml.safe_dump({"stages": stages}, sort_keys=False)
+        + yaml.safe_dump({**privacy, "stages": stages}, sort_keys=False)
     )
 
 
@@ -89,7 +95,7 @@ def corpus(tmp_path_factory):
     if not SHARED.is_dir():
         pytest.fail(f"{SHARED} is missing: the shared datasets must lie beside the project")
     root = tmp_path_factory.mktemp("corpus")
-    write_duplicate_headers(root / "messy.csv")
+    write_duplicate_headers(root / "messy.csv", personal=True)
     leaky_frame().to_csv(root / "leaky.csv", index=False)
     rare_class_frame().to_csv(root / "rare.csv", index=False)
     configs = {
@@ -231,3 +237,69 @@ def test_an_unknown_column_is_refused_before_any_kernel(tmp_path, train, column)
     result = mlwb("validate", str(config))
     assert result.returncode == 2
     assert f"'{column}'" in result.stderr and "not a feature column" in result.stderr
+
+
+PUBLISHED = {
+    # table: (source file, id column of scoring and monitoring, personal columns planted)
+    "messy": (
+        "messy.csv",
+        "case_ref",
+        ["Name", "notes", "email", "phone", "iban", "date_of_birth", "case_ref", "nickname"],
+    ),
+    "titanic": (str(SHARED / "titanic_kaggle.csv"), "PassengerId", ["Name"]),
+}
+
+
+@pytest.fixture(scope="module")
+def published(corpus):
+    """The messy table and the Titanic file after eda, train, explain and card (the corpus),
+    then scored and monitored with an id column: everything the project published."""
+    root, results, client, _ = corpus
+    store = {"MLFLOW_TRACKING_URI": sqlite_uri(root)}
+    outputs = [r.stdout + r.stderr for r in results.values()]
+    commands = {}
+    for name, (source, id_column, _) in PUBLISHED.items():
+        model, batch = f"models:/corpus-{name}@challenger", str(root / source)
+        commands[name] = [
+            mlwb("score", model, batch, "-o", str(root / "out" / f"{name}.csv"),
+                 "--id-column", id_column, "--project-dir", str(root), "--no-progress", env=store),
+            mlwb("monitor", model, batch, "--labels", TARGETS[name], "--id-column", id_column,
+                 "--project-dir", str(root), "--no-progress", env=store),
+        ]  # fmt: skip
+        outputs += [c.stdout + c.stderr for c in commands[name]]
+    return root, commands, published_texts(root, client, outputs)
+
+
+TARGETS = {"messy": "outcome", "titanic": "Survived"}
+
+
+@pytest.mark.parametrize("name", list(PUBLISHED))
+def test_no_personal_value_is_published_by_any_stage(published, name):
+    root, commands, texts = published
+    score, monitor = commands[name]
+    assert score.returncode == 0, score.stdout[-2000:] + score.stderr[-2000:]
+    assert monitor.returncode in (0, 4), monitor.stdout[-2000:] + monitor.stderr[-2000:]
+    source, id_column, columns = PUBLISHED[name]
+    frame = pd.read_csv(root / source)
+    values = planted_values(frame, columns)
+    assert len(values) > 250  # every planted column is searched
+    pages = [s for s in texts if s.endswith(".html")]
+    assert any("profile" in s for s in pages) and any("05-score" in s for s in pages)
+    assert any("06-monitor" in s for s in pages) and any("04-model-card" in s for s in pages)
+    assert any(s.endswith("input_example.json") for s in texts)
+    found = leaks(values, texts)
+    assert not found, {source: hits[:3] for source, hits in found.items()}
+    scored = pd.read_csv(root / "out" / f"{name}.csv")
+    assert scored[id_column].tolist() == frame[id_column].tolist()  # the user's own file
+
+
+def test_personal_columns_are_never_features_and_the_card_says_so(published):
+    root = published[0]
+    client = mlflow.MlflowClient(sqlite_uri(root))
+    _, actions = screening_actions(client, "messy")
+    for column in PUBLISHED["messy"][2]:
+        assert actions[column] == "drop", column
+    eda = report(root, stage_run(client, "messy", "eda"))
+    assert "Personal data" in eda and "nickname" in eda
+    card = artifact_dict(client, stage_run(client, "messy", "card"), "card/privacy.json")
+    assert "nickname" in json.dumps(card)

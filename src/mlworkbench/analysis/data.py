@@ -75,6 +75,8 @@ class DataSpec:
     task: str = "classification"
     sensitive_features: list[str] = field(default_factory=list)
     csv: dict[str, Any] = field(default_factory=dict)
+    privacy: dict[str, Any] = field(default_factory=dict)
+    """The config's `privacy:` section: `personal_columns` and `not_personal`."""
 
     def as_parameters(self) -> dict[str, Any]:
         """The notebook parameters that carry these settings into every stage."""
@@ -84,6 +86,7 @@ class DataSpec:
             "data_task": self.task,
             "data_sensitive_features": list(self.sensitive_features),
             "data_csv_options": dict(self.csv),
+            "data_privacy": dict(self.privacy),
         }
 
 

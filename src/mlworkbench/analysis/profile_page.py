@@ -8,6 +8,7 @@ import html
 import io
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -74,12 +75,30 @@ def escape_for_profile(frame: pd.DataFrame) -> pd.DataFrame:
     return safe
 
 
-def profile_html(frame: pd.DataFrame, plan: ProfilePlan, title: str, seed: int = 0) -> str:
-    """The profiling report (fg-data-profiling) of `frame` as one HTML page, following `plan`."""
+def profile_html(
+    frame: pd.DataFrame,
+    plan: ProfilePlan,
+    title: str,
+    seed: int = 0,
+    personal: Sequence[str] = (),
+) -> str:
+    """The profiling report (fg-data-profiling) of `frame` as one HTML page, following `plan`.
+
+    The `personal` columns are left out: the page shows sample rows and each column's frequent
+    and extreme values, which for them would publish people's data. The EDA report gives their
+    counts, share missing and distinct values instead.
+    """
 
     from data_profiling import ProfileReport
 
     data = frame.sample(n=plan.profiled_rows, random_state=seed) if plan.sampled else frame
+    data = data.drop(columns=[c for c in personal if c in data.columns])
+    left_out = (
+        f" Columns holding personal data are left out, so that no value of theirs is shown: "
+        f"{', '.join(map(str, personal))}."
+        if personal
+        else ""
+    )
     data, title = escape_for_profile(data), html.escape(title)
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
@@ -88,6 +107,6 @@ def profile_html(frame: pd.DataFrame, plan: ProfilePlan, title: str, seed: int =
             title=title,
             minimal=plan.minimal,
             progress_bar=False,
-            dataset={"description": html.escape(plan.describe())},  # the sampling, on the page
+            dataset={"description": html.escape(plan.describe() + left_out)},
         )
         return report.to_html()

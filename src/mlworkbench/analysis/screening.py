@@ -15,6 +15,10 @@ a reader understands:
   the rest become `other`;
 - `use`: everything else, as it is (`keep_columns` forces this for any column).
 
+Personal columns (`analysis.personal_data`: names, contact details, identifiers, free text, and
+the config's `privacy.personal_columns`) are always dropped; `keep_columns` may not name one
+(`privacy.not_personal` declares a column not personal).
+
 The decisions are taken on the whole table (what the EDA report shows) and applied by
 `ColumnScreen`, the first step of every pipeline the workbench trains, so a fitted model still
 takes raw rows exactly as they appear in the source data.
@@ -31,23 +35,19 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from mlworkbench.analysis.text_values import (
+    decimal_years,
+    is_numeric,
+    looks_like_dates,
+    number_format,
+    parse_numbers,
+    text_counts,
+)
 from mlworkbench.exceptions import UnknownColumnError
 
 OTHER = "other"
 ACTIONS = ("use", "number", "date", "cap", "drop")
 ID_NAME = re.compile(r"(^|[_\s-])(id|uuid|guid|key|code)$|^id[_\s-]|number$", re.I)
-DATE_TEXT = re.compile(
-    r"^\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})"
-    r"([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?)?\s*$"
-)
-NUMBER_FORMATS = {
-    "plain": (re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"), None),
-    "thousands separators": (re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$"), ","),
-    "decimal commas": (re.compile(r"^[-+]?\d{1,3}(\.\d{3})*,\d+$|^[-+]?\d+,\d+$"), "."),
-}
-"""Ways numbers are written as text: a pattern, and the character that only groups digits."""
-PARSE_SHARE = 0.95
-"""Share of a text column's values that must read as numbers (or dates) to be parsed."""
 IDENTIFIER_SHARE = 0.95
 """Share of distinct values from which a text or integer column is identifier-like."""
 
@@ -120,91 +120,6 @@ class Screening:
         return lines
 
 
-def is_numeric(values: pd.Series) -> bool:
-    """Numbers (not booleans) count as numeric."""
-    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-
-
-def _counts(values: pd.Series) -> pd.Series:
-    """How often each distinct non-missing value occurs, by its text (checks on the distinct
-    values, weighted by these counts, cost the same on a million rows as on a thousand)."""
-    return values.dropna().astype(str).value_counts()
-
-
-def _clean(text: pd.Index) -> pd.Index:
-    """Text without surrounding spaces, currency signs, inner spaces or a percent sign."""
-    return text.str.strip().str.replace(r"^[$€£]|%$|[\s\u00a0']", "", regex=True)
-
-
-def _share(counts: pd.Series, matched: np.ndarray) -> float:
-    return float(counts[matched].sum() / counts.sum())
-
-
-def number_format(values: pd.Series) -> str:
-    """The way a text column writes numbers (`NUMBER_FORMATS`), or '' when it does not."""
-    counts = _counts(values)
-    if counts.empty:
-        return ""
-    text = _clean(counts.index)
-    matches = {
-        name: np.asarray(text.str.match(rule), dtype=bool)
-        for name, (rule, _) in NUMBER_FORMATS.items()
-    }
-    best = max(matches, key=lambda name: _share(counts, matches[name]))  # first of equals
-    share = _share(counts, matches[best])
-    codes = int((~matches[best]).sum())  # distinct texts such as 'unknown' among numbers
-    return best if share >= PARSE_SHARE or (share >= 0.5 and codes <= 3) else ""
-
-
-def parse_numbers(values: pd.Series, fmt: str) -> pd.Series:
-    """Numbers from text written in `fmt`; values that are not numbers become missing."""
-    if is_numeric(values):
-        return values.astype(float)
-    text = values.astype(str).str.strip()
-    text = text.str.replace(r"^[$€£]|%$|[\s\u00a0']", "", regex=True)
-    grouping = NUMBER_FORMATS[fmt][1] if fmt in NUMBER_FORMATS else None
-    if grouping:
-        text = text.str.replace(grouping, "", regex=False)
-    if grouping == ".":
-        text = text.str.replace(",", ".", regex=False)
-    parsed = pd.to_numeric(text.where(values.notna()), errors="coerce")
-    return parsed.astype(float)
-
-
-def looks_like_dates(values: pd.Series) -> bool:
-    """True for datetime columns and for text that is (nearly) all dates."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return True
-    if is_numeric(values) or pd.api.types.is_bool_dtype(values):
-        return False
-    counts = _counts(values)
-    if counts.empty:
-        return False
-    if _share(counts, np.asarray(counts.index.str.match(DATE_TEXT), dtype=bool)) < PARSE_SHARE:
-        return False
-    dates = _to_dates(pd.Series(counts.index, index=counts.index))
-    return _share(counts, dates.notna().to_numpy()) >= PARSE_SHARE
-
-
-def _to_dates(values: pd.Series) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return values.dt.tz_localize(None) if values.dt.tz is not None else values
-    try:
-        dates = pd.to_datetime(values, errors="coerce", format="mixed", utc=True)
-    except (ValueError, TypeError, OverflowError):
-        return pd.Series(pd.NaT, index=values.index)
-    return dates.dt.tz_localize(None)
-
-
-def decimal_years(values: pd.Series) -> pd.Series:
-    """Dates (text or datetime) as decimal years: 2013-07-02 -> 2013.50; others missing."""
-    if is_numeric(values):
-        return values.astype(float)
-    dates = _to_dates(values.where(values.notna()))
-    length = np.where(dates.dt.is_leap_year, 366.0, 365.0)
-    return (dates.dt.year + (dates.dt.dayofyear - 1) / length).astype(float)
-
-
 def _identifier_like(name: str, values: pd.Series, n_rows: int) -> str:
     """Why a column is identifier-like (empty when it is not)."""
     present = values.dropna()
@@ -235,7 +150,7 @@ def decide(
         return ColumnDecision(name, "use", "named in keep_columns: used as it is", kind)
     if present.empty:
         return ColumnDecision(name, "drop", "empty in every row")
-    if present.nunique() <= 1 or _counts(present).size <= 1:
+    if present.nunique() <= 1 or text_counts(present).size <= 1:
         return ColumnDecision(name, "drop", f"a single value ({str(present.iloc[0])[:30]!r})")
     if looks_like_dates(values):
         return ColumnDecision(name, "date", "dates: used as the decimal year", "numeric")
@@ -261,7 +176,7 @@ def decide(
     why = _identifier_like(name, values, n_rows)
     if why:
         return ColumnDecision(name, "drop", why)
-    counts = _counts(present)
+    counts = text_counts(present)
     distinct = len(counts)
     if distinct > max_categories:
         top = counts.index[:max_categories].astype(str).tolist()
@@ -282,13 +197,16 @@ def screen_columns(
     max_categories: int = 50,
     drop_columns: Sequence[str] = (),
     keep_columns: Sequence[str] = (),
+    personal: Mapping[str, str] | None = None,
 ) -> Screening:
-    """Decide what training does with every column of `frame` but `target`.
+    """Decide what training does with every column of `frame` but `target`; `personal` maps
+    each personal column to the kind of personal data it holds.
 
     Raises:
         UnknownColumnError: `drop_columns` or `keep_columns` name a column `frame` lacks, or
-            name the same column.
+            name the same column, or `keep_columns` names a personal column.
     """
+    personal = dict(personal or {})
     columns = [str(c) for c in frame.columns]
     for setting, names in (("drop_columns", drop_columns), ("keep_columns", keep_columns)):
         unknown = [str(c) for c in names if str(c) not in columns or str(c) == target]
@@ -301,12 +219,23 @@ def screen_columns(
     both = sorted(set(map(str, drop_columns)) & set(map(str, keep_columns)))
     if both:
         raise UnknownColumnError(f"{', '.join(both)} named in both drop_columns and keep_columns.")
+    kept_personal = [str(c) for c in keep_columns if str(c) in personal]
+    if kept_personal:
+        raise UnknownColumnError(
+            f"keep_columns names {', '.join(map(repr, kept_personal))}, which hold(s) personal "
+            "data and is never a feature; list it under privacy.not_personal if it is not "
+            "personal."
+        )
     decisions = []
     for name in frame.columns:
         if str(name) == target:
             continue
         if str(name) in set(map(str, drop_columns)):
             decisions.append(ColumnDecision(str(name), "drop", "named in drop_columns"))
+            continue
+        if str(name) in personal:
+            why = f"personal data ({personal[str(name)]}): never a feature, values never shown"
+            decisions.append(ColumnDecision(str(name), "drop", why))
             continue
         decisions.append(
             decide(
@@ -320,15 +249,21 @@ def screen_columns(
     return Screening(target, decisions)
 
 
-def screen_with(frame: pd.DataFrame, target: str, settings: Mapping[str, Any]) -> Screening:
+def screen_with(
+    frame: pd.DataFrame,
+    target: str,
+    settings: Mapping[str, Any],
+    personal: Mapping[str, str] | None = None,
+) -> Screening:
     """`screen_columns` with the train stage's settings (`drop_columns`, `keep_columns`,
-    `max_categories`; absent ones take their defaults)."""
+    `max_categories`; absent ones take their defaults) and the personal columns."""
     return screen_columns(
         frame,
         target,
         settings.get("max_categories", 50),
         settings.get("drop_columns", ()),
         settings.get("keep_columns", ()),
+        personal,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mlworkbench.analysis import evaluation, splits, train_stage, training
+from mlworkbench.analysis import evaluation, personal_data, splits, train_stage, training
 from mlworkbench.tracking import datasets, provenance, store
 
 TRAINING_STATISTICS_ARTIFACT = "reference/training_statistics.json"
@@ -30,22 +30,34 @@ def log_evaluation(result: evaluation.Evaluation, threshold: float | None) -> No
     store.log_key_figures({result.primary: result.metrics[result.primary]})
 
 
-def log_split(split: splits.Split, frame: pd.DataFrame, source: str, target: str) -> str:
+def log_split(
+    split: splits.Split,
+    frame: pd.DataFrame,
+    source: str,
+    target: str,
+    personal: personal_data.PersonalData | None = None,
+) -> str:
     """Log the training and test rows as dataset inputs of the active run, the training rows'
-    distributions (the drift reference) and the test rows' ids (for the explain stage).
+    distributions (the drift reference; of the personal columns only their missing share),
+    the personal columns (names and reasons, never values) and the test rows' ids (for the
+    explain stage).
 
     Args:
         split: the training and test rows.
         frame: every row of the source data, whose digest the test rows' record carries.
         source: the data source as configured (a bundled dataset name or a file path).
         target: the target column.
+        personal: the personal columns found in `frame`.
 
     Returns:
         The digest of the training rows (tagged on the run and on the model version).
     """
     digest = datasets.log_dataset_input(split.train, source, target, "train", context="training")
     datasets.log_dataset_input(split.test, source, target, "test", context="test")
-    store.log_json(training.reference_statistics(split.train, target), TRAINING_STATISTICS_ARTIFACT)
+    personal = personal or personal_data.PersonalData([])
+    statistics = training.reference_statistics(split.train, target, personal=personal.columns)
+    store.log_json(statistics, TRAINING_STATISTICS_ARTIFACT)
+    store.log_json(personal.as_dict(), personal_data.PRIVACY_ARTIFACT)
     store.log_json(train_stage.test_rows_record(split.test, frame), train_stage.TEST_ROWS_ARTIFACT)
     return digest
 
@@ -56,7 +68,7 @@ def log_outcome(
     """Log what the train stage measured and used (`log_evaluation`, `log_split`) on the
     active run; returns the training rows' digest."""
     log_evaluation(outcome.evaluation, outcome.trained.threshold)
-    return log_split(outcome.split, frame, source, target)
+    return log_split(outcome.split, frame, source, target, outcome.personal)
 
 
 def registry_tags(

@@ -12,7 +12,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlworkbench.analysis import data, evaluation, leakage, screening, splits, training
+from mlworkbench.analysis import (
+    data,
+    evaluation,
+    leakage,
+    personal_data,
+    screening,
+    splits,
+    training,
+)
 from mlworkbench.exceptions import ModelConfigError
 
 TEST_ROWS_ARTIFACT = "split/test_rows.json"
@@ -60,6 +68,9 @@ class TrainingOutcome:
     screening: screening.Screening
     single_feature: pd.DataFrame
     leakage_settings: leakage.LeakageSettings = field(default_factory=leakage.LeakageSettings)
+    personal: personal_data.PersonalData = field(
+        default_factory=lambda: personal_data.PersonalData([])
+    )
 
     def too_good(self) -> dict[str, float]:
         """Test metrics so high that they are too good to be true."""
@@ -77,12 +88,16 @@ class TrainingOutcome:
 
 
 def train_and_evaluate(
-    frame: pd.DataFrame, target: str, task: str, settings: TrainSettings
+    frame: pd.DataFrame,
+    target: str,
+    task: str,
+    settings: TrainSettings,
+    privacy: dict[str, Any] | None = None,
 ) -> TrainingOutcome:
-    """Everything the train stage computes, checked before any fitting starts."""
-    screened = screening.screen_columns(
-        frame, target, settings.max_categories, settings.drop_columns, settings.keep_columns
-    )
+    """Everything the train stage computes, checked before any fitting starts; `privacy` is
+    the config's privacy section (personal columns are never features)."""
+    personal = personal_data.find_personal(frame, target, privacy)
+    screened = screening.screen_with(frame, target, settings.__dict__, personal.kinds())
     pipeline = training.make_pipeline(
         screened, settings.model, task, settings.hyperparameters, settings.seed
     )
@@ -104,15 +119,8 @@ def train_and_evaluate(
     trained = training.fit(pipeline, parts.train, target, task)
     n_classes = len(trained.classes) if trained.classes else 0
     kind = evaluation.problem_kind(task, n_classes)
-    if kind == "binary" and settings.threshold_rule == "fixed":
-        trained.threshold = float(settings.threshold)
-    elif kind == "binary":  # chosen on out-of-fold scores, never on the test rows
-        oof_y, oof_scores = training.out_of_fold_scores(
-            pipeline, parts.train, target, settings.seed
-        )
-        trained.threshold = evaluation.choose_threshold(
-            oof_y, oof_scores, settings.threshold_rule, settings.threshold, settings.cost_ratio
-        )
+    if kind == "binary":
+        trained.threshold = decision_threshold(pipeline, parts.train, target, settings)
     rows = parts.test.drop(columns=[target])
     y_test, _ = training.encode_target(parts.test[target], task, trained.classes)
     y_train, _ = training.encode_target(parts.train[target], task, trained.classes)
@@ -134,7 +142,20 @@ def train_and_evaluate(
     limits = settings.leakage_settings()
     single = leakage.single_feature_check(view, y_train, task, limits, settings.seed)
     return TrainingOutcome(
-        trained, parts, kind, y_test, scores, result, folds, screened, single, limits
+        trained, parts, kind, y_test, scores, result, folds, screened, single, limits, personal
+    )
+
+
+def decision_threshold(
+    pipeline: Any, train: pd.DataFrame, target: str, settings: TrainSettings
+) -> float:
+    """The binary decision threshold: the fixed one, or one chosen on out-of-fold scores of
+    the training rows (never on the test rows)."""
+    if settings.threshold_rule == "fixed":
+        return float(settings.threshold)
+    oof_y, oof_scores = training.out_of_fold_scores(pipeline, train, target, settings.seed)
+    return evaluation.choose_threshold(
+        oof_y, oof_scores, settings.threshold_rule, settings.threshold, settings.cost_ratio
     )
 
 

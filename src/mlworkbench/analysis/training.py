@@ -9,7 +9,7 @@ rows are chosen by `splits`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -237,12 +237,17 @@ def cross_validate(
     return pd.DataFrame(rows)
 
 
-def reference_statistics(train: pd.DataFrame, target: str, bins: int = 10) -> dict[str, Any]:
+def reference_statistics(
+    train: pd.DataFrame, target: str, bins: int = 10, personal: Iterable[str] = ()
+) -> dict[str, Any]:
     """Per-feature distribution summaries of the training rows, for later drift checks.
 
     Numeric: quantile bin edges with the share of rows in each bin, mean, std, missing share.
     Categorical: the share of each category (top 50, the rest as `(other)`), missing share.
+    Personal (`personal` names them): the missing share and the dtype only, kind `personal`,
+    so that no value of a personal column reaches the logged reference.
     """
+    personal = {str(c) for c in personal}
     stats: dict[str, Any] = {"rows": len(train), "features": {}}
     for column in train.columns:
         if column == target:
@@ -253,7 +258,9 @@ def reference_statistics(train: pd.DataFrame, target: str, bins: int = 10) -> di
             "dtype": str(values.dtype),
         }
         present = values.dropna()
-        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        if str(column) in personal:
+            entry.update(kind="personal")
+        elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             present = present[np.isfinite(present.astype(float))]  # infinite counts as missing
             edges = (
                 np.unique(np.quantile(present, np.linspace(0, 1, bins + 1)))

@@ -9,14 +9,13 @@ writes each section. `publish` records the card and the decision in MLflow.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 
 from mlworkbench.analysis.explain import explanation, fairness
 from mlworkbench.governance import card_evidence, card_sections, checklist, privacy, promotion
-from mlworkbench.governance.card_checklist import card_items, checklist_table
+from mlworkbench.governance.card_checklist import card_items, checklist_table, model_features
 from mlworkbench.governance.card_types import CardInputs, CardSettings, ModelCard
 from mlworkbench.governance.champion import Challenge, challenge
 from mlworkbench.governance.checklist import Item
@@ -60,15 +59,29 @@ def decide(
     )
 
 
+def privacy_review(
+    client: Any, runs: dict[str, Any], inputs: CardInputs, features: list[str]
+) -> privacy.Review:
+    """The personal columns (the training run's record, else the check of the data with the
+    config's `privacy` section), those the model uses, and the search for their values in
+    everything the runs published."""
+    personal, recorded = card_evidence.personal_columns(
+        client, runs["train"], inputs.frame, inputs.target, inputs.privacy
+    )
+    stages = [stage for stage, run in runs.items() if run is not None]
+    texts = card_evidence.published_texts(client, runs)
+    return privacy.review(personal, inputs.privacy, recorded, features, inputs.frame, texts, stages)
+
+
 def build(client: Any, inputs: CardInputs, settings: CardSettings) -> ModelCard:
     """Gather the evidence, judge the checklist, compare with the champion and decide."""
     runs = card_evidence.stage_runs(client, inputs.experiment, inputs.run_ids)
     train, explained = runs["train"], runs["explain"]
     version = card_evidence.model_version(client, train)
     subject = explanation.load_subject(inputs.frame, inputs.target, inputs.task, train.info.run_id)
-    findings = privacy.personal_data_columns(inputs.frame.drop(columns=[inputs.target]))
+    reviewed = privacy_review(client, runs, inputs, model_features(subject))
     quality = promotion.quality_checks(train.data.metrics, settings.quality_thresholds)
-    items = card_items(runs, inputs, subject, findings, quality)
+    items = card_items(runs, inputs, subject, reviewed, quality)
     gates = card_evidence.fairness_gates(explained)
     thresholds = card_evidence.fairness_thresholds(explained)
     challenged = challenge(client, version, subject, inputs.sensitive, thresholds, settings)
@@ -83,13 +96,13 @@ def build(client: Any, inputs: CardInputs, settings: CardSettings) -> ModelCard:
         card_sections.data_quality(runs["eda"]),
         card_sections.explanations(card_evidence.logged_top_features(explained), gates),
         card_sections.risk(inputs.answers),
-        card_sections.privacy_findings(findings),
+        card_sections.privacy_findings(reviewed),
         card_sections.checklist_summary(items),
         card_sections.champion(version, challenged, test_rows),
         card_sections.production(version, settings.production_thresholds),
         card_sections.lineage(runs, inputs.card_run_id),
     ]
-    return ModelCard(version.name, version.version, sections, items, decision, findings)
+    return ModelCard(version.name, version.version, sections, items, decision, reviewed)
 
 
 def key_figures(model_card: ModelCard) -> dict[str, int]:
@@ -112,10 +125,10 @@ def summary(model_card: ModelCard) -> str:
     return "\n".join([head, *(f"  {r}" for r in decision.reasons())])
 
 
-def privacy_record(model_card: ModelCard) -> list[dict[str, str]]:
-    """The personal-data findings as logged in `card/privacy.json` (the privacy item's
-    evidence)."""
-    return [asdict(f) for f in model_card.privacy_findings]
+def privacy_record(model_card: ModelCard) -> dict[str, Any]:
+    """The privacy review as logged in `card/privacy.json` (the privacy item's evidence): the
+    findings, their treatment, the config's overrides and the scan's outcome, never a value."""
+    return model_card.privacy_review.as_dict()
 
 
 def run_tags(model_card: ModelCard) -> dict[str, str]:

@@ -1,5 +1,5 @@
 """The card's Responsible-AI checklist: one item per check judged from the runs' evidence, the
-personal-data check, and the human answers, with their waivers; and the checklist as a table.
+privacy review's item, and the human answers, with their waivers; and the checklist as a table.
 
 The items keep the order of `checklist.RUN_ITEM_IDS` then the human items: the decision's
 reasons and the card's tables list them in that order.
@@ -162,14 +162,15 @@ def run_checklist(
     ]
 
 
-def privacy_item(findings: list[privacy.Finding], card_run_id: str) -> Item:
-    """The personal-data check as a checklist item."""
-    detail = "; ".join(f"{f.column}: {f.kind} ({f.evidence})" for f in findings)
+def privacy_item(review: privacy.Review, card_run_id: str) -> Item:
+    """No personal value published: none of the personal columns' values appears in what
+    the pipeline's runs published, and no personal column is a model feature. The detail
+    names columns and sources, never a value."""
     return Item(
         "privacy",
-        "No columns that look like personal data",
-        "FAIL" if findings else "PASS",
-        detail or "no column looks like personal data by name or content",
+        "No personal value published",
+        "PASS" if review.passed else "FAIL",
+        review.detail(),
         Evidence(f"runs:/{card_run_id}/card/privacy.json", "#privacy"),
         "no_personal_data",
     )
@@ -184,7 +185,7 @@ def card_items(
     runs: dict[str, Any],
     inputs: CardInputs,
     subject: explanation.Subject,
-    findings: list[privacy.Finding],
+    review: privacy.Review,
     quality: list[promotion.Check],
 ) -> list[Item]:
     """The whole checklist: the items judged from the runs, the personal-data item and the
@@ -195,7 +196,7 @@ def card_items(
     return checklist.apply_waivers(
         [
             *run_checklist(runs, inputs.report_dir, features, used, quality),
-            privacy_item(findings, inputs.card_run_id),
+            privacy_item(review, inputs.card_run_id),
             *checklist.human_items(inputs.answers, human_evidence),
         ],
         inputs.answers.get("waivers") or {},

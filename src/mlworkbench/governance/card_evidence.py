@@ -1,16 +1,22 @@
 """The card's evidence: the eda, train and explain runs it describes, the registered version
-their training created, and what those runs logged (findings, fairness gates, SHAP ranking)."""
+their training created, and what those runs logged (findings, fairness gates, SHAP ranking,
+personal columns) or published (every text artifact, param and tag, searched for personal
+values)."""
 
 from __future__ import annotations
 
+import json
 import os
-from pathlib import Path
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pandas as pd
 
 from mlworkbench.analysis.explain import fairness
 from mlworkbench.exceptions import ExplainInputError
+from mlworkbench.governance import privacy
 from mlworkbench.governance.checklist import Evidence
 from mlworkbench.tracking import store as tr
 from mlworkbench.tracking.tags import TAG_REPORT, TAG_TRAIN_RUN
@@ -19,6 +25,16 @@ from mlworkbench.tracking.tags import TAG_REPORT, TAG_TRAIN_RUN
 # (from the command line or a notebook) stays fast.
 
 STAGES = ("eda", "train", "explain")
+
+TEXT_SUFFIXES = frozenset(
+    {".html", ".htm", ".json", ".csv", ".tsv", ".ipynb", ".txt", ".md", ".yaml", ".yml",
+     ".svg", ".xml", ".log"}
+)  # fmt: skip
+"""Artifacts searched for personal values by their suffix (besides `TEXT_NAMES`)."""
+TEXT_NAMES = ("MLmodel", "input_example", "serving_input_example")
+"""Artifacts searched whatever their suffix: an MLflow model's description and examples."""
+MAX_TEXT_BYTES = 50 * 1024 * 1024
+"""Larger artifacts are not searched."""
 
 
 def stage_runs(client: Any, experiment: str, run_ids: dict[str, str]) -> dict[str, Any]:
@@ -110,3 +126,69 @@ def logged_top_features(explained: Any) -> list[str]:
         f"runs:/{explained.info.run_id}/tables/shap_importance.csv"
     )
     return pd.read_csv(path)["feature"].head(5).tolist()
+
+
+def personal_columns(
+    client: Any, train: Any, frame: pd.DataFrame, target: str, settings: dict[str, Any]
+) -> tuple[privacy.PersonalData, bool]:
+    """The personal columns of the training run's record (`privacy.PRIVACY_ARTIFACT`) and
+    True; for runs older than that record, those the check finds in `frame` with the config's
+    `privacy` `settings`, and False."""
+    run_id = train.info.run_id
+    folder = PurePosixPath(privacy.PRIVACY_ARTIFACT).parent.as_posix()
+    if any(a.path == privacy.PRIVACY_ARTIFACT for a in client.list_artifacts(run_id, folder)):
+        with tempfile.TemporaryDirectory() as destination:
+            local = client.download_artifacts(run_id, privacy.PRIVACY_ARTIFACT, destination)
+            record = json.loads(Path(local).read_text("utf-8"))
+        return privacy.PersonalData.from_dict(record), True
+    return privacy.find_personal(frame, target, settings), False
+
+
+def artifact_files(client: Any, run_id: str, folder: str | None = None) -> list[Any]:
+    """Every artifact file of a run (MLflow `FileInfo`s), in every folder."""
+    files = []
+    for info in client.list_artifacts(run_id, folder):
+        files.extend(artifact_files(client, run_id, info.path) if info.is_dir else [info])
+    return files
+
+
+def is_text_artifact(path: str, size: int | None) -> bool:
+    """A text artifact worth searching: by suffix or name, at most `MAX_TEXT_BYTES`."""
+    name = PurePosixPath(path)
+    texty = name.suffix.lower() in TEXT_SUFFIXES or name.stem in TEXT_NAMES
+    return texty and (size is None or size <= MAX_TEXT_BYTES)
+
+
+def read_text(local: Path) -> str | None:
+    """A downloaded artifact's text; None when it is binary or too large."""
+    if local.stat().st_size > MAX_TEXT_BYTES:
+        return None
+    data = local.read_bytes()
+    return None if b"\x00" in data[:8192] else data.decode("utf-8", errors="replace")
+
+
+def run_texts(client: Any, stage: str, run: Any) -> Iterator[tuple[str, str]]:
+    """What one run published, as (source, text): its params, its tags, the names of its
+    artifacts and each text artifact (downloaded one at a time)."""
+    data, run_id = run.data, run.info.run_id
+    files = artifact_files(client, run_id)
+    yield f"params of {stage} run", "\n".join(f"{k}={v}" for k, v in data.params.items())
+    yield f"tags of {stage} run", "\n".join(f"{k}={v}" for k, v in data.tags.items())
+    yield f"artifact names of {stage} run", "\n".join(f.path for f in files)
+    with tempfile.TemporaryDirectory() as destination:
+        for info in files:
+            if not is_text_artifact(info.path, info.file_size):
+                continue
+            local = Path(client.download_artifacts(run_id, info.path, destination))
+            text = read_text(local)
+            local.unlink()
+            if text is not None:
+                yield f"{stage} run {info.path}", text
+
+
+def published_texts(client: Any, runs: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """Everything the eda, train and explain runs published, as (source, text), read lazily:
+    nothing is downloaded unless the texts are consumed."""
+    for stage, run in runs.items():
+        if run is not None:
+            yield from run_texts(client, stage, run)

@@ -138,14 +138,10 @@ def risk(section: Mapping[str, Any]) -> Section:
     return Section("Risk assessment", answers(section, questions), anchor="risk")
 
 
-def privacy_findings(findings: list[privacy.Finding]) -> Section:
-    """The columns that look like personal data."""
-    sentences = [f"{f.column}: looks like {f.kind} ({f.evidence})." for f in findings]
-    return Section(
-        "Privacy",
-        sentences or ["No column looks like personal data by name or content."],
-        anchor="privacy",
-    )
+def privacy_findings(review: privacy.Review) -> Section:
+    """The personal columns (column, kind, evidence), how they are treated, the config's
+    overrides and whether any of their values was published."""
+    return Section("Privacy", review.sentences(), anchor="privacy")
 
 
 def checklist_summary(items: list[Item]) -> Section:

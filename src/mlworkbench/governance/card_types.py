@@ -47,6 +47,8 @@ class CardInputs:
         answers: the config's `governance:` section (human answers and waivers).
         card_run_id: the card's own run, where its evidence is logged.
         report_dir: the folder of the card's report, to link the other stages' reports.
+        privacy: the config's `privacy:` section (`personal_columns`, `not_personal`), which
+            decides the personal columns of training runs older than their own record of them.
     """
 
     experiment: str
@@ -58,6 +60,7 @@ class CardInputs:
     answers: dict[str, Any]
     card_run_id: str
     report_dir: Path
+    privacy: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -72,11 +75,11 @@ class Section:
 
 @dataclass
 class ModelCard:
-    """Everything the card shows, and the decision."""
+    """Everything the card shows, the decision, and the privacy review (`card/privacy.json`)."""
 
     name: str
     version: str
     sections: list[Section]
     items: list[Item]
     decision: promotion.Decision
-    privacy_findings: list[privacy.Finding]
+    privacy_review: privacy.Review = field(default_factory=privacy.Review)

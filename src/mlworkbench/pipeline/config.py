@@ -8,6 +8,9 @@ data:
   task: classification             # or regression
   sensitive_features: [sex, age]
   csv: {sep: ",", na_values: ["?"]}  # optional pandas.read_csv options
+privacy:                           # optional: overrides of the personal-data check
+  personal_columns: [case_ref]     # personal although the check does not see it
+  not_personal: [telephone]        # found by the check, but not personal
 stages:
   eda: {profile_sample_rows: 20000}  # keys = parameters of notebooks/01-eda.ipynb
 ```
@@ -28,6 +31,8 @@ import yaml
 
 from mlworkbench.analysis import data as data_module
 from mlworkbench.analysis.explain.explanation import check_settings as check_explain
+from mlworkbench.analysis.personal_data import check_section as check_privacy
+from mlworkbench.analysis.personal_data import find_personal
 from mlworkbench.analysis.screening import screen_with
 from mlworkbench.analysis.training import check_settings
 from mlworkbench.exceptions import ConfigError, DataError, NotebookContractError, unknown_keys
@@ -43,6 +48,7 @@ TOP_LEVEL_KEYS = {
     "governance",
     "monitoring",
     "sweep",
+    "privacy",
 }
 DATA_KEYS = {"source", "target", "task", "sensitive_features", "csv"}
 RUNNER_PARAMETERS = {
@@ -282,6 +288,7 @@ def load_config(
         task=data_raw.get("task", "classification"),
         sensitive_features=list(data_raw.get("sensitive_features", [])),
         csv=dict(data_raw.get("csv", {})),
+        privacy=dict(raw.get("privacy") or {}),
     )
     frame = _load_checked(spec, raw["stages"], str(path)) if check_data else None
     return PipelineConfig(
@@ -310,6 +317,7 @@ def _structure_problems(raw: dict[str, Any], where: str, notebooks_dir: Path) ->
         problems.append(no_notebooks_problem(where, notebooks_dir, "notebooks" in raw))
     problems += _check_data_section(raw.get("data"), where)
     problems += check_governance(raw.get("governance"), where)
+    problems += check_privacy(raw.get("privacy"), where)
     problems += check_monitoring(raw.get("monitoring"), where)
     task = raw["data"].get("task", "classification") if isinstance(raw.get("data"), dict) else ""
     if available:  # without notebooks, every stage would be "unknown" too
@@ -344,8 +352,12 @@ def _load_checked(spec: data_module.DataSpec, stages: dict[str, Any], where: str
         )
     except DataError as exc:
         raise type(exc)(f"{where}: data: {exc}") from exc
+    try:
+        personal = find_personal(frame, spec.target, spec.privacy).kinds()
+    except DataError as exc:
+        raise type(exc)(f"{where}: {exc}") from exc
     if "train" in stages:
-        check_screening(frame, spec.target, stages["train"] or {}, where)
+        check_screening(frame, spec.target, stages["train"] or {}, where, personal)
     explain = stages.get("explain")
     immutable = explain.get("immutable_features", []) if isinstance(explain, dict) else []
     unknown = [c for c in immutable or [] if isinstance(c, str) and c not in frame.columns]
@@ -357,12 +369,18 @@ def _load_checked(spec: data_module.DataSpec, stages: dict[str, Any], where: str
     return frame
 
 
-def check_screening(frame: Any, target: str, train: dict[str, Any], where: str) -> None:
+def check_screening(
+    frame: Any,
+    target: str,
+    train: dict[str, Any],
+    where: str,
+    personal: dict[str, str] | None = None,
+) -> None:
     """Refuse, before any kernel starts, a train stage whose column screening names unknown
-    columns or leaves no feature to train on."""
+    columns or personal ones in keep_columns, or leaves no feature to train on."""
 
     try:
-        screened = screen_with(frame, target, train)
+        screened = screen_with(frame, target, train, personal)
     except DataError as exc:
         raise type(exc)(f"{where}: stage 'train': {exc}") from exc
     if not screened.used():

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mlworkbench.analysis.personal_data import PROJECT_ENV
 from mlworkbench.exceptions import ConfigError, PipelineInterrupted, StageFailedError
 from mlworkbench.pipeline import kernels
 from mlworkbench.pipeline import reuse as cache_module
@@ -128,6 +129,7 @@ class PipelineRunner(StageExecution):
                 env = {
                     **os.environ,
                     "MLFLOW_TRACKING_URI": self.uri,
+                    PROJECT_ENV: str(self.root),
                     "MLWB_THREADS": str(self.threads),
                     "OMP_NUM_THREADS": str(self.threads),
                 }

@@ -10,11 +10,16 @@ distance (numeric, measured at the reference's bin edges) or the Jensen-Shannon 
 (categorical, base 2, 0 to 1); the change in missing share; categories never seen in
 training. Decisions use effect sizes against thresholds, not p-values, which flag everything
 on large samples.
+
+Personal columns (a reference entry of kind `personal`, or a column the caller names as
+personal) are not compared at all: they are never features of the model, and the only thing a
+comparison could show about them is their values. Their reference holds no values either
+(`training.reference_statistics`), and the schema check does not judge their type.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -31,6 +36,8 @@ EPSILON = 1e-4
 STATUSES = ("OK", "WARN", "ALERT")
 UNSEEN = "(unseen)"
 OTHER = "(other)"
+PERSONAL = "personal"
+"""The kind of a reference entry of a personal column: its missing share and dtype only."""
 
 
 def psi(reference: np.ndarray, current: np.ndarray) -> float:
@@ -98,14 +105,25 @@ def _level(value: float, warn: float, alert: float) -> int:
     return 2 if value >= alert else 1 if value >= warn else 0
 
 
+def _personal(entry: Mapping[str, Any], column: str, personal: Iterable[str]) -> bool:
+    return entry.get("kind") == PERSONAL or column in personal
+
+
 def feature_table(
-    reference: Mapping[str, Any], frame: pd.DataFrame, thresholds: Thresholds
+    reference: Mapping[str, Any],
+    frame: pd.DataFrame,
+    thresholds: Thresholds,
+    personal: Iterable[str] = (),
 ) -> pd.DataFrame:
     """One row per reference feature present in `frame`: kind, psi, distance (KS or JS),
-    missing share and its change, unseen categories, status; most drifted first."""
+    missing share and its change, unseen categories, status; most drifted first.
+
+    Personal columns (reference kind `personal`, or named in `personal`) get no row: they are
+    not features, and their unseen values would be personal data."""
+    personal = {str(c) for c in personal}
     rows = []
     for feature, entry in reference["features"].items():
-        if feature not in frame.columns:
+        if feature not in frame.columns or _personal(entry, feature, personal):
             continue
         values = frame[feature]
         numeric = entry.get("kind") == "numeric"
@@ -149,10 +167,16 @@ def _kind_of(values: pd.Series) -> str:
 
 
 def schema_changes(
-    reference: Mapping[str, Any], frame: pd.DataFrame, ignore: tuple[str, ...] = ()
+    reference: Mapping[str, Any],
+    frame: pd.DataFrame,
+    ignore: tuple[str, ...] = (),
+    personal: Iterable[str] = (),
 ) -> list[dict[str, str]]:
     """Columns removed, added, or of another kind (numeric against categorical) than in
-    training. Removed and retyped columns are ALERT, added ones WARN."""
+    training. Removed and retyped columns are ALERT, added ones WARN. A personal column
+    (reference kind `personal`, or named in `personal`) matches any kind: its values may be
+    pseudonyms, as in a scored batch's artifact."""
+    personal = {str(c) for c in personal}
     features = reference["features"]
     changes = [
         {"column": c, "change": "removed", "status": "ALERT"}
@@ -171,7 +195,9 @@ def schema_changes(
             "status": "ALERT",
         }
         for c, entry in features.items()
-        if c in frame.columns and entry.get("kind") != _kind_of(frame[c])
+        if c in frame.columns
+        and not _personal(entry, c, personal)
+        and entry.get("kind") != _kind_of(frame[c])
     ]
     return changes
 

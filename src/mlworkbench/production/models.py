@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlworkbench.analysis.personal_data import mask
 from mlworkbench.tracking.datasets import schema_sample
 
 # Deferred imports: mlflow loads inside the functions that use them, so that importing this module
@@ -101,11 +102,29 @@ def pip_requirements() -> list[str]:
     return [f"{name}=={version(name)}" for name in REQUIREMENTS]
 
 
-def log_model(trained: Any, sample: pd.DataFrame) -> Any:
+def optional_columns(signature: Any, names: Sequence[str]) -> Any:
+    """`signature` with the input columns `names` marked optional: the model never reads the
+    personal columns, so a batch may leave them out (data minimisation)."""
+    from mlflow.types.schema import ColSpec, Schema
+
+    if not names:
+        return signature
+    signature.inputs = Schema(
+        [
+            ColSpec(c.type, c.name, required=c.required and c.name not in names)
+            for c in signature.inputs.inputs
+        ]
+    )
+    return signature
+
+
+def log_model(trained: Any, sample: pd.DataFrame, personal: Sequence[str] = ()) -> Any:
     """Log `trained` (a `training.TrainedModel`) as the active run's pyfunc model `model`,
     with its signature (raw input columns and prediction columns, inferred from
-    `tracking.schema_sample` rows of `sample`), an input example of `sample`'s first rows and
-    pinned pip requirements. Returns MLflow's ModelInfo."""
+    `tracking.schema_sample` rows of `sample`), an input example of `sample`'s first rows (the
+    `personal` columns as pseudonyms and optional in the signature: the model never reads
+    them) and pinned pip requirements.
+    Returns MLflow's ModelInfo."""
 
     import mlflow
     from mlflow.models import infer_signature
@@ -117,8 +136,8 @@ def log_model(trained: Any, sample: pd.DataFrame) -> Any:
             name="model",
             python_model=make_python_model(trained.pipeline, trained.classes, trained.threshold),
             code_paths=[str(Path(__file__).parents[1])],  # the whole mlworkbench package
-            signature=infer_signature(rows, output),
-            input_example=sample.head(5),
+            signature=optional_columns(infer_signature(rows, output), personal),
+            input_example=mask(sample.head(5), personal),
             pip_requirements=pip_requirements(),
         )
 

@@ -1,9 +1,11 @@
 """What a monitoring run shows in its report and records in MLflow: the tables and the PSI plot
 of notebooks/06-monitor.ipynb, the run's metrics, artifacts and tags, and the latest status on
-the model version (which `mlwb monitor`, the dashboard and the model card read)."""
+the model version (which `mlwb monitor`, the dashboard and the model card read). Personal
+columns are named (`MonitorResult.personal`), never compared, so no table holds their values."""
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,7 +83,7 @@ def publish_psi(result: MonitorResult, thresholds: drift.Thresholds) -> None:
 
 def feature_tables(result: MonitorResult) -> list[str]:
     """The report's HTML tables of the inputs: drift per feature, and the schema changes;
-    each only when there is something in it."""
+    each only when there is something in it; then the personal columns left out, by name."""
     pages = []
     if not result.features.empty:
         pages.append(
@@ -93,6 +95,11 @@ def feature_tables(result: MonitorResult) -> list[str]:
         )
     if result.schema:
         pages.append("<p>Schema changes:</p>" + elements.table_html(schema_frame(result.schema)))
+    if result.personal:
+        names = html.escape(", ".join(result.personal))
+        pages.append(
+            f"<p>Not compared, as they hold personal data (values never shown): {names}.</p>"
+        )
     return pages
 
 

@@ -1,10 +1,16 @@
 """Monitoring one batch: data drift, prediction drift and, with labels, performance drift
-against what the model's training run recorded, with one status: OK, WARN or ALERT."""
+against what the model's training run recorded, with one status: OK, WARN or ALERT.
+
+Personal columns (`scoring.personal_columns`: the training run's record, the privacy check on
+the batch, pseudonymised columns) and the id column are named but never compared, so no table,
+sentence, metric or artifact of a monitor run holds one of their values.
+"""
 
 from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +78,8 @@ class MonitorResult:
     fairness_gaps: pd.DataFrame
     rows: int
     summary: list[str]
+    personal: list[str] = field(default_factory=list)
+    """The batch's personal columns, left out of every comparison (`drift.feature_table`)."""
 
 
 def split_batch(batch: pd.DataFrame, labels: str, id_column: str = "") -> tuple:
@@ -155,6 +163,11 @@ def summary_sentences(result: MonitorResult, model: str) -> list[str]:
     else:
         sentences.append("No feature moved beyond the warning thresholds.")
     sentences += [f"Schema: column '{c['column']}' {c['change']}." for c in result.schema]
+    if result.personal:
+        sentences.append(
+            f"Not compared, as they hold personal data (values never shown): "
+            f"{', '.join(result.personal)}."
+        )
     if not result.predictions.empty:
         p = result.predictions.iloc[0]
         sentences.append(f"Predictions: PSI {p.psi:.2f} against the test set ({p.status}).")
@@ -200,6 +213,14 @@ def _training_statistics(run_id: str) -> dict[str, Any]:
     return statistics
 
 
+def _personal_columns(run_id: str, features: pd.DataFrame, statistics: dict[str, Any]) -> list[str]:
+    """The batch's personal feature columns: the model's (`scoring.personal_columns`) and
+    those its training reference keeps as personal."""
+    referenced = [c for c, e in statistics["features"].items() if e.get("kind") == drift.PERSONAL]
+    found = [*scoring.personal_columns(run_id, features), *referenced]
+    return [c for c in dict.fromkeys(found) if c in features.columns]
+
+
 def _batch_predictions(
     loaded: Any,
     features: pd.DataFrame,
@@ -208,7 +229,8 @@ def _batch_predictions(
     schema: list[dict[str, str]],
 ) -> pd.DataFrame | None:
     """The batch's own prediction columns (a scored batch), else the model's predictions on
-    the features it knows; None when a schema change alerts (the model cannot score it)."""
+    the columns it knows (the id column too, when its training data had it); None when a
+    schema change alerts (the model cannot score it)."""
     if predictions is None and not any(c["status"] == "ALERT" for c in schema):
         known = [c for c in features.columns if c in statistics["features"]]
         predictions = loaded.predict(features[known])
@@ -234,9 +256,11 @@ def _labelled_checks(
     y_raw: pd.Series | None,
     predictions: pd.DataFrame | None,
     settings: MonitorSettings,
+    personal: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """With labels: the training metrics on the batch, the fairness gaps of the explain stage
-    recomputed, and the status of the primary metric's change. Without: empty tables, OK."""
+    recomputed (never over a `personal` column, whose groups would show its values), and the
+    status of the primary metric's change. Without: empty tables, OK."""
     if y_raw is None or predictions is None:
         return pd.DataFrame(), pd.DataFrame(), "OK"
     model = loaded.unwrap_python_model()
@@ -250,7 +274,8 @@ def _labelled_checks(
         if kind == "regression"
         else training.encode_target(predictions["prediction"], task, model.classes)[0]
     )
-    gaps = fairness_gaps(features, y, predicted, kind, _sensitive_features(client, train))
+    sensitive = [f for f in _sensitive_features(client, train) if f not in personal]
+    gaps = fairness_gaps(features, y, predicted, kind, sensitive)
     return performance, gaps, level
 
 
@@ -293,17 +318,19 @@ def analyse(
     if labels and labels not in batch.columns:
         raise ScoringInputError(f"Labels column '{labels}' is not in the batch.")
     features, predictions, y_raw = split_batch(batch, labels, id_column)
-    schema = drift.schema_changes(statistics, features)
+    personal = _personal_columns(resolved.run_id, features, statistics)
+    inputs = features.join(batch[[id_column]]) if id_column in batch.columns else features
+    schema = drift.schema_changes(statistics, inputs, (id_column,), [*personal, id_column])
     loaded = mlflow.pyfunc.load_model(resolved.uri)
-    predictions = _batch_predictions(loaded, features, predictions, statistics, schema)
-    table = drift.feature_table(statistics, features, settings.thresholds)
+    predictions = _batch_predictions(loaded, inputs, predictions, statistics, schema)
+    table = drift.feature_table(statistics, features, settings.thresholds, personal)
     predicted_table = _prediction_drift(resolved.run_id, predictions, settings.thresholds)
     performance, gaps, level = _labelled_checks(
-        client, train, loaded, features, y_raw, predictions, settings
+        client, train, loaded, features, y_raw, predictions, settings, personal
     )
     status = _overall_status(table, schema, predicted_table, level)
     result = MonitorResult(
-        status, table, schema, predicted_table, performance, gaps, len(batch), []
+        status, table, schema, predicted_table, performance, gaps, len(batch), [], personal
     )
     result.summary = summary_sentences(result, f"'{resolved.name}' version {resolved.version}")
     return resolved, result

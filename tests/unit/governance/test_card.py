@@ -3,6 +3,7 @@ logged workbench model in a SQLite store in tmp_path; the decision; and what `pu
 
 from __future__ import annotations
 
+import json
 from typing import Any, NamedTuple
 
 import mlflow
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 
 from mlworkbench.analysis import data, screening, train_stage, training
-from mlworkbench.governance import card, privacy, promotion
+from mlworkbench.governance import card, card_checklist, privacy, promotion
 from mlworkbench.governance.card_checklist import checklist_table
 from mlworkbench.governance.card_types import CardInputs, CardSettings, ModelCard, Section
 from mlworkbench.governance.champion import Challenge
@@ -158,7 +159,13 @@ def test_the_first_version_is_described_and_judged_without_a_champion(tracking):
     assert card.key_figures(model_card) == {
         "checklist_pass": 9, "checklist_fail": 1, "checklist_missing": 8, "promoted": 0,
     }  # fmt: skip
-    assert model_card.privacy_findings == []
+    assert sections["Privacy"].sentences == [
+        "No column looks like personal data by name or content.",
+        "The config overrides nothing (no privacy.personal_columns or privacy.not_personal).",
+    ]
+    assert card.privacy_record(model_card)["personal_columns"] == []
+    by_id = {i.id: i for i in model_card.items}
+    assert by_id["no_personal_data"].status == "PASS"
 
 
 def test_the_second_version_is_compared_with_the_champion_on_its_test_rows(tracking):
@@ -213,10 +220,13 @@ def small_card(promoted: bool) -> ModelCard:
         Item("privacy", "No personal data", "PASS", "none", Evidence("runs:/c/card/privacy.json")),
         Item("integrity", "Reproducible", "MISSING", "", Evidence("")),
     ]
+    personal = privacy.PersonalData(
+        [privacy.Finding("email", "e-mail address", "column name 'email'")]
+    )
+    scanned = privacy.Scan(120, 14, ["eda", "train", "explain"])
     return ModelCard(
         "credit-model", "1", [Section("Decision", ["Version 1 ..."])], items,
-        promotion.Decision("1", checks),
-        [privacy.Finding("email", "e-mail address", "column name 'email'")],
+        promotion.Decision("1", checks), privacy.Review(personal, {}, True, [], scanned),
     )  # fmt: skip
 
 
@@ -232,9 +242,19 @@ def test_key_figures_summary_and_privacy_record():
     assert card.summary(rejected).splitlines()[0] == (
         "Decision: 'credit-model' version 1 rejected; champion unchanged."
     )
-    assert card.privacy_record(promoted) == [
-        {"column": "email", "kind": "e-mail address", "evidence": "column name 'email'"}
-    ]
+    assert card.privacy_record(promoted) == {
+        "personal_columns": [
+            {"column": "email", "kind": "e-mail address", "evidence": "column name 'email'"}
+        ],
+        "not_personal": [],
+        "recorded_by_training": True,
+        "treatment": "dropped from the features, masked in reports",
+        "used_as_features": [],
+        "config": {"personal_columns": [], "not_personal": []},
+        "scan": {"values_searched": 120, "texts_searched": 14,
+                 "runs": ["eda", "train", "explain"], "published": {}},
+        "passed": True,
+    }  # fmt: skip
     assert card.run_tags(rejected) == {
         TAG_DECISION: "rejected",
         TAG_SUMMARY: card.summary(rejected),
@@ -265,3 +285,41 @@ def test_publish_records_the_card_the_decision_and_the_tags(tracking):
     assert version.tags["mlwb.decision"] == "promoted"
     assert version.tags["mlwb.model_card"] == f"runs:/{run_id}/card/model_card.md"
     assert str(client.get_model_version_by_alias("credit-model", "champion").version) == "1"
+
+
+def test_the_privacy_review_searches_what_the_runs_published_for_the_personal_values(tracking):
+    """A frame with customers' e-mail addresses and names: one address reached the explain
+    run's notebook (JSON-escaped), one name its report (HTML-escaped); the item fails naming
+    those artifacts, and neither the item, the section nor the record shows a value."""
+    client, run_ids = tracking.client, tracking.runs[0]
+    rows = len(tracking.frame)
+    frame = tracking.frame.assign(
+        email=[f"customer{i}@example.org" for i in range(rows)],
+        full_name=[f"Person{i} O'Neill" for i in range(rows)],
+    )
+    experiment_id = client.get_experiment_by_name(EXPERIMENT).experiment_id
+    with mlflow.start_run(experiment_id=experiment_id, tags={TAG_STAGE: "explain"}) as explain:
+        mlflow.log_text(
+            json.dumps({"outputs": [{"text": "x\ncustomer17@example.org\n"}]}), "nb/03.ipynb"
+        )
+        mlflow.log_text("<li>Person5 O&#x27;Neill</li>", "report/03-explain.html")
+    runs = {stage: client.get_run(run_ids[stage]) for stage in ("eda", "train")}
+    runs["explain"] = client.get_run(explain.info.run_id)
+    card_inputs = inputs(tracking, run_ids)
+    card_inputs = CardInputs(**{**vars(card_inputs), "frame": frame, "privacy": {}})
+    reviewed = card.privacy_review(client, runs, card_inputs, ["age", "duration"])
+    assert (reviewed.personal.columns, reviewed.recorded) == (["email", "full_name"], False)
+    assert reviewed.scan.values == 2 * rows
+    assert reviewed.scan.published == {
+        "email": ["explain run nb/03.ipynb"], "full_name": ["explain run report/03-explain.html"]
+    }  # fmt: skip
+    item = card_checklist.privacy_item(reviewed, "card1")
+    assert item.status == "FAIL"
+    assert item.detail == (
+        "personal columns: email, full_name; values of email published in: explain run "
+        "nb/03.ipynb; values of full_name published in: explain run report/03-explain.html"
+    )
+    shown = [item.detail, *reviewed.sentences(), json.dumps(reviewed.as_dict())]
+    assert not any("@example.org" in text or "Neill" in text for text in shown)
+    clean = {**runs, "explain": None}
+    assert card.privacy_review(client, clean, card_inputs, ["age"]).passed

@@ -155,20 +155,45 @@ def test_run_checklist_keeps_the_order_of_the_run_item_ids(store):
     assert [i.id for i in items] == list(checklist.RUN_ITEM_IDS[:-1])
 
 
-def test_privacy_item_lists_every_finding():
-    findings = [
-        privacy.Finding("email", "e-mail address", "column name 'email'"),
-        privacy.Finding("note", "free text", "52 characters on average"),
-    ]
-    item = card_checklist.privacy_item(findings, "card1")
-    assert (item.id, item.theme, item.status) == ("no_personal_data", "privacy", "FAIL")
+def privacy_review(texts, features=()) -> privacy.Review:
+    """The review of a frame whose `email` column is personal, over `texts`."""
+    frame = pd.DataFrame({"email": ["ana.silva@example.org", "li.wei@example.org"], "y": [0, 1]})
+    personal = privacy.PersonalData([privacy.Finding("email", "e-mail address", "column name")])
+    return privacy.review(personal, {}, True, features, frame, texts, ["eda", "train"])
+
+
+def test_privacy_item_passes_when_personal_columns_exist_but_no_value_is_published():
+    clean = [("eda run report/01-eda.html", "<td>anon-3f2a9c1b7e</td>"), ("tags of eda run", "")]
+    item = card_checklist.privacy_item(privacy_review(clean), "card1")
+    assert (item.id, item.theme, item.status) == ("no_personal_data", "privacy", "PASS")
+    assert item.check == "No personal value published"
     assert item.detail == (
-        "email: e-mail address (column name 'email'); note: free text (52 characters on average)"
+        "personal columns: email; none of their 2 distinct values appears in the 2 artifacts, "
+        "params and tags of the eda and train runs"
     )
     assert item.evidence == Evidence("runs:/card1/card/privacy.json", "#privacy")
-    clean = card_checklist.privacy_item([], "card1")
-    assert (clean.status, clean.detail) == (
+    none = card_checklist.privacy_item(privacy.Review(), "card1")
+    assert (none.status, none.detail) == (
         "PASS", "no column looks like personal data by name or content"
+    )  # fmt: skip
+
+
+def test_privacy_item_fails_naming_the_source_of_a_published_value_but_not_the_value():
+    leaked = [
+        ("eda run report/01-eda.html", "<td>anon-3f2a9c1b7e</td>"),
+        ("train run report/02-train.html", "<td>ana.silva@example.org</td>"),
+        ("params of train run", "note=li.wei@example.org"),
+    ]
+    item = card_checklist.privacy_item(privacy_review(leaked), "card1")
+    assert (item.status, item.blocks) == ("FAIL", True)
+    assert item.detail == (
+        "personal columns: email; values of email published in: train run "
+        "report/02-train.html, params of train run"
+    )
+    assert "@" not in item.detail
+    used = card_checklist.privacy_item(privacy_review([], ["email"]), "card1")
+    assert (used.status, used.detail) == (
+        "FAIL", "personal columns: email; used as model features: email"
     )  # fmt: skip
 
 
@@ -205,7 +230,7 @@ def test_card_items_add_privacy_and_human_items_and_attach_waivers(store, subjec
         "exp", {}, pd.DataFrame(), "risk", "classification", ["sex", "age"], answers, "card1",
         REPORT_DIR,
     )  # fmt: skip
-    items = card_checklist.card_items(runs, inputs, subject, [], [])
+    items = card_checklist.card_items(runs, inputs, subject, privacy.Review(), [])
     assert [i.id for i in items] == checklist.item_ids()
     by_id = {i.id: i for i in items}
     sensitive = by_id["sensitive_features_unused"]

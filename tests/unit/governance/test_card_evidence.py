@@ -3,9 +3,11 @@ version their training registered, and what those runs logged."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from mlworkbench.analysis.explain import fairness
+from mlworkbench.analysis.personal_data import PRIVACY_ARTIFACT, Finding, PersonalData
 from mlworkbench.exceptions import ExplainInputError
 from mlworkbench.governance import card_evidence
 from mlworkbench.governance.checklist import Evidence
@@ -129,3 +131,48 @@ def test_logged_top_features_are_the_first_five_of_the_shap_ranking(store):
     client.log_text(explained.info.run_id, ranking, "tables/shap_importance.csv")
     assert card_evidence.logged_top_features(explained) == ["f0", "f1", "f2", "f3", "f4"]
     assert card_evidence.logged_top_features(None) == []
+
+
+def test_personal_columns_are_the_training_runs_record_else_the_check_of_the_data(store):
+    client = store.client
+    frame = pd.DataFrame(
+        {"email": [f"user{i}@example.org" for i in range(8)], "ref": list("abcdefgh"),
+         "y": [0, 1] * 4}
+    )  # fmt: skip
+    settings = {"personal_columns": ["ref"]}
+    older = make_run(store, "train", 1)
+    personal, recorded = card_evidence.personal_columns(client, older, frame, "y", settings)
+    assert (personal.columns, recorded) == (["email", "ref"], False)
+    train = make_run(store, "train", 2)
+    logged = PersonalData([Finding("email", "e-mail address", "column name 'email'")], ["x"])
+    client.log_dict(train.info.run_id, logged.as_dict(), PRIVACY_ARTIFACT)
+    personal, recorded = card_evidence.personal_columns(client, train, frame, "y", settings)
+    assert (personal, recorded) == (logged, True)
+
+
+def test_published_texts_are_every_text_artifact_params_tags_and_artifact_names(store, tmp_path):
+    client = store.client
+    eda = make_run(store, "eda", 1, params={"data.source": "customers.csv"})
+    run_id = eda.info.run_id
+    client.log_text(run_id, "<td>anon-3f2a9c1b7e</td>", "report/01-eda.html")
+    client.log_text(run_id, "flavors: {}", "model/MLmodel")
+    client.log_dict(run_id, {"columns": []}, "deep/er/sample.json")
+    for name, content in (("model.pkl", b"\x80\x04text"), ("plot.png", b"\x89PNG"),
+                          ("binary.json", b"{\x00}"), ("rows.csv", b"a,b\n1,2\n")):  # fmt: skip
+        (tmp_path / name).write_bytes(content)
+        client.log_artifact(run_id, str(tmp_path / name), "files")
+    texts = card_evidence.published_texts(client, {"eda": eda, "train": None})
+    assert not isinstance(texts, list)  # lazy: nothing is downloaded until read
+    read = dict(texts)
+    assert list(read) == [
+        "params of eda run", "tags of eda run", "artifact names of eda run",
+        "eda run deep/er/sample.json", "eda run files/rows.csv", "eda run model/MLmodel",
+        "eda run report/01-eda.html",
+    ]  # fmt: skip
+    assert read["params of eda run"] == "data.source=customers.csv"
+    assert "mlwb.stage=eda" in read["tags of eda run"].splitlines()
+    assert "files/model.pkl" in read["artifact names of eda run"].splitlines()
+    assert read["eda run report/01-eda.html"] == "<td>anon-3f2a9c1b7e</td>"
+    assert card_evidence.is_text_artifact("a/input_example.parquet", 10)
+    assert not card_evidence.is_text_artifact("rows.csv", card_evidence.MAX_TEXT_BYTES + 1)
+    assert not card_evidence.is_text_artifact("model/model.skops", 10)

@@ -199,12 +199,29 @@ def test_explanations_section_shows_top_features_and_the_gates():
     assert (empty.sentences, empty.table) == (["Top features by SHAP: MISSING."], None)
 
 
-def test_privacy_section_lists_the_findings():
+def test_privacy_section_lists_findings_treatment_overrides_and_the_scans_outcome():
     finding = privacy.Finding("email", "e-mail address", "column name 'email'")
-    section = card_sections.privacy_findings([finding])
-    assert section.sentences == ["email: looks like e-mail address (column name 'email')."]
-    assert card_sections.privacy_findings([]).sentences == [
-        "No column looks like personal data by name or content."
+    frame = pd.DataFrame({"email": ["ana.silva@example.org"], "note": ["n"]})
+    reviewed = privacy.review(
+        privacy.PersonalData([finding], ["note"]), {"not_personal": ["note"]}, False, [], frame,
+        [("train run report/02-train.html", "ana.silva@example.org")], ["train"],
+    )  # fmt: skip
+    section = card_sections.privacy_findings(reviewed)
+    assert (section.title, section.anchor) == ("Privacy", "privacy")
+    assert section.sentences == [
+        "1 column(s) hold personal data, as the card's check of the data finds them (the "
+        "training run recorded none):",
+        "email: e-mail address (column name 'email').",
+        "Treatment: dropped from the features, masked in reports (their values appear only as "
+        "pseudonyms).",
+        "Declared not personal in the config (privacy.not_personal), so treated as any other "
+        "column: note, overriding the check's finding for note.",
+        "Published values: values of personal columns appear: email in train run "
+        "report/02-train.html.",
+    ]
+    assert card_sections.privacy_findings(privacy.Review()).sentences == [
+        "No column looks like personal data by name or content.",
+        "The config overrides nothing (no privacy.personal_columns or privacy.not_personal).",
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from helpers import CONFIGS, write_config
 
@@ -55,7 +56,61 @@ def test_data_settings_become_notebook_parameters(configs):
         "data_task": "classification",
         "data_sensitive_features": ["sex"],
         "data_csv_options": {},
+        "data_privacy": {},
     }
+
+
+PRIVATE = """\
+experiment: t
+data: {source: people.csv, target: risk}
+privacy: {personal_columns: [nickname], not_personal: [telephone]}
+stages:
+  train: {keep_columns: [KEEP]}
+"""
+
+
+def people(folder) -> None:
+    """A table with a name, a nickname only the config can name, and a yes/no telephone flag
+    column named like contact data."""
+    frame = pd.DataFrame(
+        {
+            "name": [f"Person {i}" for i in range(40)],
+            "nickname": [f"nick{i}" for i in range(40)],
+            "telephone": ["yes", "no"] * 20,
+            "amount": range(40),
+            "risk": [0, 1] * 20,
+        }
+    )
+    frame.to_csv(folder / "people.csv", index=False)
+
+
+def test_the_privacy_section_reaches_the_notebooks(configs):
+    people(configs)
+    cfg = load_config(write_config(configs, "p.yaml", PRIVATE.replace("KEEP", "amount")))
+    assert cfg.data.as_parameters()["data_privacy"] == {
+        "personal_columns": ["nickname"],
+        "not_personal": ["telephone"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("privacy", "keep", "message"),
+    [
+        ("{personal_columns: [nick]}", "amount", r"privacy names 'nick', which is not a feature"),
+        ("{personal: [name]}", "amount", r"unknown key 'privacy.personal'"),
+        ("{not_personal: name}", "amount", r"'privacy.not_personal' must be a list"),
+        ("{personal_columns: [name], not_personal: [name]}", "amount", r"name named in both"),
+        ("{personal_columns: [nickname]}", "nickname", r"keep_columns names 'nickname', which"),
+        ("{}", "name", r"keep_columns names 'name', which hold\(s\) personal data"),
+    ],
+)
+def test_a_bad_privacy_section_is_refused_before_any_kernel(configs, privacy, keep, message):
+    people(configs)
+    text = PRIVATE.replace("KEEP", keep).replace(
+        "{personal_columns: [nickname], not_personal: [telephone]}", privacy
+    )
+    with pytest.raises((ConfigError, DataError), match=message):
+        load_config(write_config(configs, "p.yaml", text))
 
 
 def test_stages_follow_notebook_numbers(project):

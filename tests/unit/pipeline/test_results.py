@@ -40,6 +40,7 @@ DATA_VALUES = {
     "data_task": "classification",
     "data_sensitive_features": ["sex", "age"],
     "data_csv_options": {},
+    "data_privacy": {},
 }
 SCREENING = {"drop_columns": ["purpose"], "keep_columns": ["job"], "max_categories": 20}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from mlworkbench.exceptions import ExplainInputError, ScoringInputError
-from mlworkbench.production import drift, monitor_report, monitoring
+from mlworkbench.production import drift, monitor_report, monitoring, scoring
 from mlworkbench.reports import elements
 from mlworkbench.tracking import store
 from mlworkbench.tracking.tags import (
@@ -178,3 +179,92 @@ def test_log_run_records_tables_metrics_tags_and_the_status_on_the_version(track
     schema = json.loads((tmp_path / "monitoring" / "schema.json").read_text())
     assert schema == result.schema and {c["column"] for c in schema} == {"deck"}
     assert (tmp_path / "plots" / "psi.png").read_bytes().startswith(b"\x89PNG")
+
+
+def published_text(client, run_id: str, folder) -> str:
+    """Everything a run published as text: its params, tags, metric names and artifacts."""
+    run = client.get_run(run_id).data
+    parts = [*run.params.items(), *run.tags.items(), *run.metrics]
+    downloaded = Path(mlflow.artifacts.download_artifacts(run_id=run_id, dst_path=str(folder)))
+    parts += [p.read_bytes().decode("utf-8", "replace") for p in downloaded.rglob("*.*")]
+    return "\n".join(map(str, parts))
+
+
+def monitor_and_log(trained, batch, folder, id_column="", labels=""):
+    """`analyse` and `monitor_report.log_run` as the notebook runs them, in a run of its own;
+    the result, every table and sentence the report shows, and all the run published."""
+    settings = monitoring.MonitorSettings()
+    client = mlflow.MlflowClient()
+    resolved, result = monitoring.analyse(
+        client, f"{trained.name}@challenger", batch, labels, settings, id_column
+    )
+    with mlflow.start_run(experiment_id=store.get_or_create_experiment(client, "monitor")) as run:
+        monitor_report.publish_psi(result, settings.thresholds)
+        monitor_report.log_run(client, resolved, result, "2026-11-12", run.info.run_id)
+        store.set_note(result.summary)
+    shown = [*result.summary, *monitor_report.feature_tables(result)]
+    shown += monitor_report.result_tables(result)
+    return result, "\n".join([*shown, published_text(client, run.info.run_id, folder)])
+
+
+def test_personal_and_id_columns_are_named_but_no_value_is_shown_or_logged(
+    personal_titanic, tracked, tmp_path, planted
+):
+    _, values_of, columns = planted
+    batch = personal_titanic.test.drop(columns=[personal_titanic.target])
+    result, text = monitor_and_log(personal_titanic, batch, tmp_path / "ok", "case_ref")
+    assert result.status == "OK" and result.schema == []
+    assert result.personal == columns[:-1]  # the id column is no feature at all
+    assert set(result.features["feature"]) == set(batch.columns) - set(columns)
+    assert (
+        "Not compared, as they hold personal data (values never shown): "
+        "name, email, phone, iban, date_of_birth." in result.summary
+    )
+    values = values_of(batch, columns)
+    assert len(values) > 5 * len(batch) and not [v for v in values if v in text]
+    _, plain = analyse(tracked, batch.drop(columns=columns))  # the model without personal data
+    pd.testing.assert_frame_equal(result.features, plain.features)
+    older = shifted(personal_titanic).drop(columns=["case_ref"])
+    moved, text = monitor_and_log(personal_titanic, older, tmp_path / "shifted")
+    flagged = moved.features[moved.features["status"] != "OK"]
+    assert set(flagged["feature"]) == {"age", "class"} and moved.status == "ALERT"
+    assert not [v for v in values_of(older, columns) if v in text]
+
+
+def test_a_scored_batch_read_back_with_its_pseudonyms_monitors_as_the_batch(
+    personal_titanic, tracked, tmp_path, planted
+):
+    _, values_of, columns = planted
+    batch = personal_titanic.test.drop(columns=[personal_titanic.target])
+    source = tmp_path / "batch.csv"
+    batch.to_csv(source, index=False)
+    scored = scoring.score_batch(
+        mlflow.MlflowClient(),
+        f"models:/{personal_titanic.name}@challenger",
+        str(source),
+        tmp_path / "out.csv",
+        "case_ref",
+    )
+    kept = scoring.kept_batch(scored)
+    assert scoring.pseudonymised(kept) == columns
+    result, text = monitor_and_log(personal_titanic, kept, tmp_path / "kept", "case_ref")
+    direct, _ = monitor_and_log(personal_titanic, batch, tmp_path / "direct", "case_ref")
+    assert result.status == "OK" and result.schema == [] and result.personal == columns[:-1]
+    pd.testing.assert_frame_equal(result.features, direct.features)
+    pd.testing.assert_frame_equal(result.predictions, direct.predictions)
+    without_id, _ = monitor_and_log(personal_titanic, kept, tmp_path / "no-id")
+    assert without_id.schema == [] and without_id.personal == columns
+    assert not [v for v in values_of(batch, columns) if v in text]
+
+
+def test_a_model_without_a_privacy_record_still_shows_no_personal_value(tracked, tmp_path, planted):
+    plant, values_of, columns = planted
+    batch = plant(tracked.test, seed=3)
+    batch.loc[batch.index[:5], "class"] = [f"Stowaway-{i}" for i in range(5)]
+    result, text = monitor_and_log(tracked, batch, tmp_path, "", tracked.target)
+    assert {(c["column"], c["change"]) for c in result.schema} == {(c, "added") for c in columns}
+    assert result.personal == columns
+    table = result.features.set_index("feature")
+    assert table.loc["class", "unseen"].startswith("Stowaway-")  # other features: as before
+    assert not set(columns) & set(table.index) and not result.fairness_gaps.empty
+    assert not [v for v in values_of(batch, columns) if v in text]

@@ -3,11 +3,14 @@ small Titanic model in a real MLflow store."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
 
+from mlworkbench.analysis import personal_data
 from mlworkbench.exceptions import ScoringInputError
 from mlworkbench.production import scoring
 from mlworkbench.tracking import store
@@ -72,6 +75,8 @@ def test_the_summary_names_the_batch_the_version_and_the_speed(tracked, tmp_path
         f"Took {scored.seconds:.2f} s including loading the model: "
         f"{25 / scored.seconds:,.0f} rows per second.",
         "Wrote out.csv (7 columns).",
+        "The copy of the batch kept with this run shows pseudonyms in passenger (personal data "
+        "or the row id); out.csv keeps their values.",
     ]
     default = scoring.summary_sentences(scored)[0]
     assert default.endswith(f"(asked for: models:/{MODEL}@challenger).")
@@ -131,7 +136,8 @@ def test_log_run_records_the_figures_tags_and_the_scored_batch(tracked, tmp_path
     )
     predictions = scored.predictions.drop(columns=["row_key"])
     as_before = scored.batch.join(predictions.set_index(scored.batch.index))  # the old notebook
-    pd.testing.assert_frame_equal(kept, as_before)
+    masked = [personal_data.pseudonym(v, b"test-key") for v in batch["passenger"]]
+    pd.testing.assert_frame_equal(kept, as_before.assign(passenger=masked))
     assert list(kept.columns) == [*batch.columns, *COLUMNS[1:]]
 
 
@@ -156,3 +162,54 @@ def test_scored_batch_puts_the_predictions_beside_the_rows_keeping_the_batch_col
         index=[7, 9],
     )
     pd.testing.assert_frame_equal(kept, expected)
+
+
+def published_text(client, run_id: str, folder) -> str:
+    """Everything a run published as text: its params, tags, metric names and every artifact
+    (a Parquet artifact as its values, which compression would hide)."""
+    run = client.get_run(run_id).data
+    parts = [*run.params.items(), *run.tags.items(), *run.metrics]
+    downloaded = Path(mlflow.artifacts.download_artifacts(run_id=run_id, dst_path=str(folder)))
+    for path in sorted(p for p in downloaded.rglob("*") if p.is_file()):
+        if path.suffix == ".parquet":
+            parts.append(pd.read_parquet(path).to_csv())
+        else:
+            parts.append(path.read_bytes().decode("utf-8", errors="replace"))
+    return "\n".join(map(str, parts))
+
+
+def test_personal_and_id_columns_are_pseudonyms_in_the_kept_batch_only(
+    personal_titanic, tracked, tmp_path, planted
+):
+    _, values_of, columns = planted
+    batch = personal_titanic.test.drop(columns=[personal_titanic.target]).head(60)
+    source = tmp_path / "batch.csv"
+    batch.to_csv(source, index=False)
+    model = f"models:/{personal_titanic.name}@challenger"
+    scored = score(source, tmp_path / "scored.csv", reference=model, id_column="case_ref")
+    assert scored.id_column == "case_ref" and scored.personal == columns[:-1]
+    assert scored.masked == columns
+    written = pd.read_csv(tmp_path / "scored.csv")
+    assert list(written["row_key"]) == list(batch["case_ref"])  # the user's file: as it was
+    client = mlflow.MlflowClient()
+    with mlflow.start_run(experiment_id=store.get_or_create_experiment(client, "scoring")) as run:
+        scoring.log_run(scored)
+        store.set_note(scoring.summary_sentences(scored))
+    kept = pd.read_parquet(
+        mlflow.artifacts.download_artifacts(
+            run_id=run.info.run_id,
+            artifact_path=scoring.SCORED_BATCH_ARTIFACT,
+            dst_path=str(tmp_path / "kept"),
+        )
+    )
+    for column in columns:
+        expected = [personal_data.pseudonym(v, b"test-key") for v in scored.batch[column]]
+        assert list(kept[column]) == expected
+    features = [c for c in batch.columns if c not in columns]
+    pd.testing.assert_frame_equal(kept[features], scored.batch[features])
+    assert scoring.pseudonymised(kept) == columns
+    values = values_of(batch, columns)
+    assert len(values) > 5 * 60
+    text = published_text(client, run.info.run_id, tmp_path / "all")
+    assert "anon-" in text and not [v for v in values if v in text]
+    assert not [v for v in values if v in " ".join(scoring.summary_sentences(scored))]

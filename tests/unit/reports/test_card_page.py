@@ -21,7 +21,7 @@ def small_card(promote: bool) -> ModelCard:
                 pd.DataFrame({"theme": ["privacy"]}), "checklist"),
         Section("Lineage", ["git commit abc."], anchor="lineage"),
     ]  # fmt: skip
-    return ModelCard("credit", "3", sections, items, decision, [])
+    return ModelCard("credit", "3", sections, items, decision)
 
 
 def test_card_markdown_is_the_title_and_every_section():
