@@ -256,15 +256,19 @@ def published(corpus):
     then scored and monitored with an id column: everything the project published."""
     root, results, client, _ = corpus
     store = {"MLFLOW_TRACKING_URI": sqlite_uri(root)}
+    (root / "notebooks").symlink_to(NOTEBOOKS)  # the stage notebooks of score and monitor
+    (root / "out").mkdir()
     outputs = [r.stdout + r.stderr for r in results.values()]
     commands = {}
     for name, (source, id_column, _) in PUBLISHED.items():
-        model, batch = f"models:/corpus-{name}@challenger", str(root / source)
+        model, labelled = f"models:/corpus-{name}@challenger", root / source
+        batch = root / "out" / f"{name}-batch.csv"  # the user's own files, not searched
+        pd.read_csv(labelled).drop(columns=[TARGETS[name]]).to_csv(batch, index=False)
         commands[name] = [
-            mlwb("score", model, batch, "-o", str(root / "out" / f"{name}.csv"),
+            mlwb("score", model, str(batch), "-o", str(root / "out" / f"{name}.csv"),
                  "--id-column", id_column, "--project-dir", str(root), "--no-progress", env=store),
-            mlwb("monitor", model, batch, "--labels", TARGETS[name], "--id-column", id_column,
-                 "--project-dir", str(root), "--no-progress", env=store),
+            mlwb("monitor", model, str(labelled), "--labels", TARGETS[name], "--id-column",
+                 id_column, "--project-dir", str(root), "--no-progress", env=store),
         ]  # fmt: skip
         outputs += [c.stdout + c.stderr for c in commands[name]]
     return root, commands, published_texts(root, client, outputs)
@@ -290,7 +294,7 @@ def test_no_personal_value_is_published_by_any_stage(published, name):
     found = leaks(values, texts)
     assert not found, {source: hits[:3] for source, hits in found.items()}
     scored = pd.read_csv(root / "out" / f"{name}.csv")
-    assert scored[id_column].tolist() == frame[id_column].tolist()  # the user's own file
+    assert scored["row_key"].tolist() == frame[id_column].tolist()  # the user's own file
 
 
 def test_personal_columns_are_never_features_and_the_card_says_so(published):

@@ -56,7 +56,7 @@ PERSON_NAME = (
     r"^[A-Z][a-zà-ÿ'’-]+,?(?: (?:[A-Z][a-zà-ÿ'’.-]*|\([^)]*\)|\"[^\"]*\"|(?:de|van|der|den|von|"
     r"da|di|du|del|la|le|bin|al|y|ten|ter)))+$"
 )
-"""A person's name: capitalised words ("Jan de Vries", "Braund, Mr. Owen Harris")."""
+"""A person's name: capitalised words ("Jan de Vries", "Visser, Mrs. Eva Maria")."""
 IDENTIFIER = r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9]+(?:[-/_.][A-Za-z0-9]+)+$"
 """A text identifier: letters and digits in groups (CR-2019-004512, A/5-21171)."""
 DISTINCT_SHARE = 0.9

@@ -18,6 +18,7 @@ from typing import Any
 
 from mlworkbench.analysis import sniffing
 from mlworkbench.analysis.data import check_dataset, is_bundled
+from mlworkbench.analysis.personal_data import find_personal
 from mlworkbench.analysis.screening import Screening, screen_columns
 from mlworkbench.exceptions import ConfigError
 from mlworkbench.pipeline.config import Stage, default_notebooks_dir, discover_stages
@@ -41,6 +42,8 @@ class Starter:
     notebooks: str = ""
     leaks_kept: list[sniffing.Proposal] = field(default_factory=list)
     """Probable leaks not proposed for dropping, as no feature would be left."""
+    personal: list[sniffing.Proposal] = field(default_factory=list)
+    """Columns the privacy check finds personal (never features, values never shown)."""
     screening: Screening | None = field(default=None, repr=False)
 
 
@@ -158,6 +161,10 @@ def propose(
         stages=pipeline_stages(notebooks_dir),
         notebooks=notebooks_key,
         screening=screened,
+        personal=[
+            sniffing.Proposal(f.column, f"{f.kind} ({f.evidence})")
+            for f in find_personal(frame, target).findings
+        ],
     )
 
 

@@ -89,6 +89,7 @@ def render(starter: Starter) -> str:
         *_header(starter),
         *_data_section(starter),
         *_stages_section(starter),
+        *_privacy_section(starter),
         *_governance_section(),
     ]
     return "\n".join(lines) + "\n"
@@ -189,6 +190,19 @@ def _stages_section(starter: Starter) -> list[str]:
                     for p in starter.leaks_kept
                 ]
     return lines
+
+
+def _privacy_section(starter: Starter) -> list[str]:
+    """`privacy:` with both lists empty and, as comments, what the privacy check found."""
+    found = [f"  #   {p.column}: {p.why}" for p in starter.personal]
+    return [
+        "",
+        "# Personal data is never a feature, and no report or artifact shows its values.",
+        "privacy:",
+        key_line(2, "personal_columns", [], "personal columns the check below does not see"),
+        key_line(2, "not_personal", [], "columns the check found that are not personal"),
+        *(["  # Found by the privacy check:", *found] if found else ["  # The check found none."]),
+    ]
 
 
 def _governance_section() -> list[str]:

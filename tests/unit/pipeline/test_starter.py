@@ -77,7 +77,7 @@ def test_every_key_and_every_proposed_column_carries_a_comment(project):
         line for line in body.splitlines() if line.strip() and not line.lstrip().startswith("#")
     ]
     uncommented = [line for line in keys if "  # " not in line and not line.startswith("      ")]
-    assert uncommented == ["data:", "stages:", "governance:"]
+    assert uncommented == ["data:", "stages:", "privacy:", "governance:"]
     assert "- PassengerId" in text and "identifier-like: a running number" in text
     assert "- Name" in text and "free text, different in nearly every row" in text
     assert "- Sex" in text and "named like a sensitive attribute (sex)" in text
@@ -166,3 +166,11 @@ def test_no_notebooks_says_how_to_point_the_config_at_them(tmp_path, monkeypatch
     monkeypatch.chdir(project)
     with pytest.raises(ConfigError, match=f"add `notebooks: {project / 'notebooks'}` to it"):
         load_config(path)
+
+
+def test_the_privacy_section_lists_what_the_check_found(project):
+    path, _ = written(project, source_path("titanic_kaggle.csv"), "Survived")
+    text = path.read_text(encoding="utf-8")
+    assert "#   Name: name (column name 'Name')" in text
+    raw = yaml.safe_load(text)
+    assert raw["privacy"] == {"personal_columns": [], "not_personal": []}
