@@ -20,7 +20,7 @@ import click
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 from mlworkbench import __version__  # noqa: E402
-from mlworkbench.cli import card, init, pipeline, production, team  # noqa: E402
+from mlworkbench.cli import card, init, interactive, pipeline, production, team  # noqa: E402
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -40,6 +40,7 @@ def main() -> None:
 for command in (
     *init.COMMANDS,
     *pipeline.COMMANDS,
+    *interactive.COMMANDS,
     *production.COMMANDS,
     *card.COMMANDS,
     *team.COMMANDS,

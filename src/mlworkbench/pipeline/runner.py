@@ -364,7 +364,7 @@ class PipelineRunner(StageExecution):
     ) -> StageResult:
         """A FINISHED child run of this pipeline standing for `original`, linking its report."""
         source = original.data.tags
-        copied = (TAG_REPORT, TAG_KEY_FIGURES, store.note_key())
+        copied = (TAG_REPORT, TAG_KEY_FIGURES, store.NOTE_TAG)
         tags = {
             **self._child_tags(stage, parent_id),
             TAG_CACHE_KEY: key,

@@ -1,10 +1,10 @@
-"""The index of every pipeline run (`reports/index.html`), rebuilt from the tracking store,
-with the registered models and the monitoring dashboard beside it."""
+"""The index of every pipeline run (`reports/index.html`), and of every stage notebook run on its
+own (JupyterLab, `mlwb open`), rebuilt from the tracking store, with the registered models and the
+monitoring dashboard beside it."""
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +21,7 @@ from mlworkbench.tracking.tags import (
     TAG_ATTEMPTS,
     TAG_CARD_RUN,
     TAG_CONFIG,
+    TAG_INTERACTIVE,
     TAG_KEY_FIGURES,
     TAG_LAST_AT,
     TAG_LAST_DECISION,
@@ -30,14 +31,11 @@ from mlworkbench.tracking.tags import (
     TAG_REPORT,
     TAG_RETRY_OF,
     TAG_REUSED_FROM,
+    TAG_STAGE,
 )
 
 # Deferred imports: jinja2 loads inside the functions that use them, so that importing this module
 # (from the command line or a notebook) stays fast.
-
-INDEX_FILE = "index.html"
-_REMOTE_SCRIPT = re.compile(r'<script[^>]+src="https?://[^"]*"[^>]*>\s*</script>', re.I)
-
 
 INDEX_FILE = "index.html"
 
@@ -58,7 +56,7 @@ class StageEntry:
 
 @dataclass
 class RunEntry:
-    """One pipeline run as the index shows it."""
+    """One pipeline run, or one stage notebook run on its own, as the index shows it."""
 
     experiment: str
     run_id: str
@@ -68,6 +66,9 @@ class RunEntry:
     duration_s: float | None
     config_file: str
     stages: list[StageEntry]
+    interactive: bool = False
+    """A stage run its notebook started itself (tag `mlwb.interactive`), outside `mlwb run`: no
+    config file, one stage (the run itself), its report written by `mlwb export`."""
 
 
 def _duration(info: Any) -> float | None:
@@ -77,7 +78,8 @@ def _duration(info: Any) -> float | None:
 
 
 def collect_runs(client: Any, reports_dir: Path) -> list[RunEntry]:
-    """Every pipeline run in the tracking store, newest first, with its stages."""
+    """Every pipeline run in the tracking store with its stages, and every interactive stage run
+    (tag `mlwb.interactive`) as a run of one stage, newest first."""
 
     experiments = client.search_experiments()
     if not experiments:
@@ -92,38 +94,53 @@ def collect_runs(client: Any, reports_dir: Path) -> list[RunEntry]:
     by_id = {child.info.run_id: child for child in children}
     entries = []
     for run in parents:
-        stages = []
-        for child in sorted(by_parent.get(run.info.run_id, []), key=_pipeline_order):
-            if _superseded(child):
-                continue
-            tags = child.data.tags
-            report = tags.get(TAG_REPORT)
-            wanted = [k for k in tags.get(TAG_KEY_FIGURES, "").split(",") if k]
-            metrics = by_id.get(tags.get(TAG_REUSED_FROM, ""), child).data.metrics
-            stages.append(
-                StageEntry(
-                    name=child.info.run_name,
-                    status=child.info.status,
-                    report=report,
-                    report_exists=bool(report) and (reports_dir / report).is_file(),
-                    key_figures={k: metrics[k] for k in wanted if k in metrics},
-                    reused=TAG_REUSED_FROM in tags,
-                    retried=TAG_RETRY_OF in tags,
-                )
-            )
-        entries.append(
-            RunEntry(
-                experiment=names.get(run.info.experiment_id, run.info.experiment_id),
-                run_id=run.info.run_id,
-                run_name=run.info.run_name,
-                status=run.info.status,
-                start=datetime.fromtimestamp(run.info.start_time / 1000, tz=UTC),
-                duration_s=_duration(run.info),
-                config_file=run.data.tags.get(TAG_CONFIG, ""),
-                stages=stages,
-            )
-        )
+        stages = [
+            _stage_entry(child, child.info.run_name, reports_dir, by_id)
+            for child in sorted(by_parent.get(run.info.run_id, []), key=_pipeline_order)
+            if not _superseded(child)
+        ]
+        entries.append(_run_entry(run, names, stages))
+    for run in _search_all(client, ids, f"tags.`{TAG_INTERACTIVE}` = 'true'"):
+        if TAG_PIPELINE in run.data.tags:
+            continue  # a pipeline's own run, listed above
+        name = run.data.tags.get(TAG_STAGE) or run.info.run_name
+        stage = _stage_entry(run, name, reports_dir, by_id)
+        entries.append(_run_entry(run, names, [stage], interactive=True))
     return sorted(entries, key=lambda e: e.start, reverse=True)
+
+
+def _stage_entry(run: Any, name: str, reports_dir: Path, by_id: dict[str, Any]) -> StageEntry:
+    """A stage run as the index shows it; a reused stage with the figures of the run it
+    reused (from `by_id`, the stage runs by id)."""
+    tags = run.data.tags
+    report = tags.get(TAG_REPORT)
+    wanted = [k for k in tags.get(TAG_KEY_FIGURES, "").split(",") if k]
+    metrics = by_id.get(tags.get(TAG_REUSED_FROM, ""), run).data.metrics
+    return StageEntry(
+        name=name,
+        status=run.info.status,
+        report=report,
+        report_exists=bool(report) and (reports_dir / report).is_file(),
+        key_figures={k: metrics[k] for k in wanted if k in metrics},
+        reused=TAG_REUSED_FROM in tags,
+        retried=TAG_RETRY_OF in tags,
+    )
+
+
+def _run_entry(
+    run: Any, names: dict[str, str], stages: list[StageEntry], interactive: bool = False
+) -> RunEntry:
+    return RunEntry(
+        experiment=names.get(run.info.experiment_id, run.info.experiment_id),
+        run_id=run.info.run_id,
+        run_name=run.info.run_name,
+        status=run.info.status,
+        start=datetime.fromtimestamp(run.info.start_time / 1000, tz=UTC),
+        duration_s=_duration(run.info),
+        config_file=run.data.tags.get(TAG_CONFIG, ""),
+        stages=stages,
+        interactive=interactive,
+    )
 
 
 def _superseded(child: Any) -> bool:

@@ -6,7 +6,8 @@ Nothing here touches MLflow at import time.
 
 A notebook logs through `start_stage_run`: given the run id the runner created, it logs into
 that run and leaves its status to the runner; given none (JupyterLab, plain papermill) it starts
-a run of its own, so interactive work is tracked too, and `end_stage_run` finishes it; a cell
+a run of its own, tagged `mlwb.interactive` and announced by a printed line (`mlwb export`
+finds it there), so interactive work is tracked too, and `end_stage_run` finishes it; a cell
 that raises ends that run FAILED, an interrupted one KILLED (`end_failed_run`). Every run
 carries MLflow's own tags too (`provenance.system_tags`), and `set_note` writes the report's
 summary as the run's description.
@@ -31,6 +32,7 @@ from mlworkbench.tracking.provenance import NOTEBOOK, standard_tags, system_tags
 from mlworkbench.tracking.tags import (
     TAG_ERROR,
     TAG_GIT,
+    TAG_INTERACTIVE,
     TAG_KEY_FIGURES,
     TAG_NOTEBOOK,
     TAG_STAGE,
@@ -43,6 +45,8 @@ DEFAULT_DB = "mlflow.db"
 DEFAULT_ARTIFACTS = "mlruns"
 NOTE_LIMIT = 8000
 """Characters MLflow keeps in a tag value, and so in a run's note."""
+NOTE_TAG = "mlflow.note.content"
+"""MLflow's tag of a run's note (`mlflow.utils.mlflow_tags.MLFLOW_RUN_NOTE`), its description."""
 
 
 def find_project_root(start: str | Path | None = None) -> Path:
@@ -213,9 +217,11 @@ def start_stage_run(
         experiment_id = get_or_create_experiment(client, experiment)
         tags = {TAG_STAGE: stage, TAG_NOTEBOOK: notebook, **standard_tags(Path.cwd())}
         tags.update(system_tags(notebook_source(notebook), NOTEBOOK, tags[TAG_GIT]))
+        tags[TAG_INTERACTIVE] = "true"
         run = mlflow.start_run(experiment_id=experiment_id, run_name=stage, tags=tags)
         _OWNS_RUN = True
         _watch_cells()
+        print(f"Tracked as MLflow run {run.info.run_id} in experiment '{experiment}'.")
     if params:
         log_params(params)
     return run.info.run_id
@@ -376,23 +382,16 @@ def note_markdown(*parts: str | Iterable[str]) -> str:
     return text if len(text) <= NOTE_LIMIT else text[: NOTE_LIMIT - 1] + "…"
 
 
-def note_key() -> str:
-    """MLflow's tag of a run's note (`mlflow.note.content`), shown as its description."""
-    from mlflow.utils.mlflow_tags import MLFLOW_RUN_NOTE
-
-    return MLFLOW_RUN_NOTE
-
-
 def set_note(*parts: str | Iterable[str]) -> None:
     """Describe the active run with its report's summary: `parts` are sentences or lists of
     them (`note_markdown`). Nothing to say leaves the run as it is."""
     text = note_markdown(*parts)
     if text:
-        set_tags({note_key(): text})
+        set_tags({NOTE_TAG: text})
 
 
 def write_note(client: Any, run_id: str, *parts: str | Iterable[str]) -> None:
     """`set_note` on run `run_id`, which need not be the active run."""
     text = note_markdown(*parts)
     if text:
-        client.set_tag(run_id, note_key(), text)
+        client.set_tag(run_id, NOTE_TAG, text)

@@ -66,6 +66,9 @@ TAG_GATE_PREFIX = "mlwb.gate."
 TAG_GIT = "mlwb.git_commit"
 """Run: the git commit of the project (marked dirty with uncommitted changes)."""
 
+TAG_INTERACTIVE = "mlwb.interactive"
+"""Stage run: started by its notebook itself (JupyterLab, `mlwb open`), not by `mlwb run`."""
+
 TAG_KEY_FIGURES = "mlwb.key_figures"
 """Stage run: comma-separated names of the metrics the index shows."""
 

@@ -1,6 +1,6 @@
 """The report index rebuilt from a real SQLite store: pipeline runs with their stages,
-statuses, reports and key figures, the registered models with champion and last decision,
-and every string from the store escaped."""
+statuses, reports and key figures, stage notebooks run on their own (interactive runs), the
+registered models with champion and last decision, and every string from the store escaped."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from mlworkbench.tracking.tags import (
     TAG_ATTEMPTS,
     TAG_CARD_RUN,
     TAG_CONFIG,
+    TAG_INTERACTIVE,
     TAG_KEY_FIGURES,
     TAG_LAST_AT,
     TAG_LAST_DECISION,
@@ -239,3 +240,118 @@ def test_render_index_writes_the_page_where_asked(tmp_path):
     page = output.read_text(encoding="utf-8")
     assert "store &lt;x&gt;" in page and "No pipeline runs yet" in page
     assert not list(output.parent.glob(".*.partial")), "no temporary file left behind"
+
+
+@pytest.fixture
+def interactive(client, store, reports_dir):
+    """Beside the pipeline runs of `store`: an interactive eda run, exported, started between
+    the two pipeline runs, and a newer interactive run still open, not exported, without a
+    stage tag."""
+    experiment_id = client.get_experiment_by_name(EXPERIMENT).experiment_id
+    older_start = client.get_run(store["older"]).info.start_time
+    exported = client.create_run(
+        experiment_id,
+        run_name="eda",
+        start_time=older_start + 30_000,
+        tags={
+            TAG_INTERACTIVE: "true",
+            TAG_STAGE: "eda <own>",
+            TAG_NOTEBOOK: "01-eda.ipynb",
+            TAG_CONFIG: "",
+            TAG_KEY_FIGURES: "rows",
+        },
+    ).info.run_id
+    client.log_metric(exported, "rows", 1000)
+    client.log_metric(exported, "not_a_key_figure", 7)
+    report = f"interactive/{exported[:8]}/01-eda.html"
+    (reports_dir / report).parent.mkdir(parents=True)
+    (reports_dir / report).write_text("<html></html>", encoding="utf-8")
+    client.set_tag(exported, TAG_REPORT, report)
+    client.set_terminated(exported, "FINISHED", end_time=older_start + 42_000)
+    unexported = client.create_run(
+        experiment_id,
+        run_name="train <x>",
+        start_time=older_start + 120_000,
+        tags={TAG_INTERACTIVE: "true", TAG_NOTEBOOK: "exploratory/02-train.ipynb"},
+    ).info.run_id
+    return {"exported": exported, "unexported": unexported, "report": report}
+
+
+def test_interactive_runs_are_listed_newest_first_with_pipeline_runs_as_one_stage(
+    client, store, interactive, reports_dir
+):
+    entries = collect_runs(client, reports_dir)
+    assert [(e.run_id, e.interactive) for e in entries] == [
+        (interactive["unexported"], True),
+        (store["parent"], False),
+        (interactive["exported"], True),
+        (store["older"], False),
+    ]
+    unexported, parent, exported, older = entries
+    assert [s.name for s in parent.stages] == ["eda", "train", "card"], "pipeline runs as before"
+    assert parent.config_file == "papermill_configs/<credit>.yaml" and older.stages == []
+
+    assert (exported.experiment, exported.status, exported.duration_s) == (
+        EXPERIMENT,
+        "FINISHED",
+        12.0,
+    )
+    (stage,) = exported.stages
+    assert (stage.name, stage.status) == ("eda <own>", "FINISHED"), "named by its stage tag"
+    assert (stage.report, stage.report_exists) == (interactive["report"], True)
+    assert stage.key_figures == {"rows": 1000}
+    assert not stage.reused and not stage.retried
+
+    (stage,) = unexported.stages
+    assert (stage.name, stage.status) == ("train <x>", "RUNNING"), "no stage tag: the run name"
+    assert (stage.report, stage.report_exists, stage.key_figures) == (None, False, {})
+    assert unexported.duration_s is None
+
+
+def run_row(page: str, run_id: str) -> str:
+    """The table row of the run `run_id` in the index page."""
+    start = page.rindex("<tr>", 0, page.index(f"<code>{run_id[:8]}</code>"))
+    return page[start : page.index("</tr>", start)]
+
+
+def test_the_index_page_marks_interactive_runs_links_their_report_and_hints_at_export(
+    client, store, interactive, reports_dir
+):
+    page = rebuild_index(client, reports_dir).read_text(encoding="utf-8")
+    badge = (
+        '<span class="badge interactive">interactive</span> '
+        '<span class="muted">notebook run outside mlwb run</span>'
+    )
+
+    exported = run_row(page, interactive["exported"])
+    assert badge in exported
+    assert f'<a href="{interactive["report"]}">eda &lt;own&gt;</a>' in exported
+    assert "rows: 1,000" in exported and "not_a_key_figure" not in exported
+    assert '<span class="badge FINISHED">FINISHED</span>' in exported
+    assert "not exported" not in exported
+
+    unexported = run_row(page, interactive["unexported"])
+    assert badge in unexported
+    assert (
+        'train &lt;x&gt; <span class="muted">(report not exported: '
+        "<code>mlwb export NOTEBOOK</code>)</span>"
+    ) in unexported
+    assert '<span class="muted">running</span>' in unexported
+
+    assert "<own>" not in page and "<x>" not in page, "names from the store are escaped"
+    pipeline = run_row(page, store["parent"])
+    assert badge not in pipeline and "papermill_configs/&lt;credit&gt;.yaml" in pipeline
+    assert 'train <span class="muted">(report not on this disk)</span>' in pipeline
+    ids = [interactive["unexported"], store["parent"], interactive["exported"], store["older"]]
+    positions = [page.index(f"<code>{run_id[:8]}</code>") for run_id in ids]
+    assert positions == sorted(positions), "newest first, interactive and pipeline runs mixed"
+
+
+def test_an_interactive_report_exported_elsewhere_is_not_linked(
+    client, store, interactive, reports_dir
+):
+    (reports_dir / interactive["report"]).unlink()
+    (entry,) = [e for e in collect_runs(client, reports_dir) if e.run_id == interactive["exported"]]
+    assert (entry.stages[0].report, entry.stages[0].report_exists) == (interactive["report"], False)
+    row = run_row(rebuild_index(client, reports_dir).read_text(encoding="utf-8"), entry.run_id)
+    assert 'eda &lt;own&gt; <span class="muted">(report not on this disk)</span>' in row
