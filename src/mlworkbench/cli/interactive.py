@@ -25,9 +25,12 @@ RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 @click.option(
     "--lab", is_flag=True, help="Start JupyterLab on the notebook (127.0.0.1) after writing it."
 )
+@click.option("--force", is_flag=True, help="Write the notebook again when it exists.")
 @project_dir_option()
 @reports_errors
-def open_command(target: str, stage: str | None, lab: bool, project_dir: Path | None) -> None:
+def open_command(
+    target: str, stage: str | None, lab: bool, force: bool, project_dir: Path | None
+) -> None:
     """Write a stage notebook with exact parameters to notebooks/exploratory/.
 
     \b
@@ -39,7 +42,8 @@ def open_command(target: str, stage: str | None, lab: bool, project_dir: Path | 
 
     Run top to bottom (in JupyterLab: make lab), the notebook starts a run of its own in the
     experiment, tagged mlwb.interactive; `mlwb export NOTEBOOK` then makes it that run's report
-    in reports/index.html. Exit codes: 0 written; 2 bad config, unknown stage or run.
+    in reports/index.html. Exit codes: 0 written; 2 bad config, unknown stage or run, or
+    the notebook exists (--force writes it again).
     """
     quiet_mlflow()
     from mlworkbench.exceptions import ConfigError
@@ -51,12 +55,12 @@ def open_command(target: str, stage: str | None, lab: bool, project_dir: Path | 
     if RUN_ID.match(target) and not Path(target).exists():
         if stage:
             raise ConfigError("--stage goes with a config; a run id names its stage itself.")
-        notebook = interactive.open_run(target, root)
+        notebook = interactive.open_run(target, root, force)
         what = f"run {target[:8]} with the exact parameters it received"
     else:
         if not stage:
             raise ConfigError(f"Name the stage of {target} to open: --stage NAME.")
-        notebook = interactive.open_stage(load_config(target), stage, root)
+        notebook = interactive.open_stage(load_config(target), stage, root, force)
         what = f"stage '{stage}' of {target} with the parameters `mlwb run` would give it"
     relative = notebook.relative_to(root)
     click.echo(f"Wrote {relative}: {what}.")

@@ -64,13 +64,24 @@ def config_parameters(client: Any, config: PipelineConfig, stage_name: str, root
     return stage_parameters(config, stage, runner_values)
 
 
-def write_notebook(source: Path, parameters: dict[str, Any], target: Path) -> Path:
+def write_notebook(
+    source: Path, parameters: dict[str, Any], target: Path, force: bool = False
+) -> Path:
     """`source` with `parameters` injected by papermill (its `injected-parameters` cell, after
-    the `parameters` cell), outputs cleared, written at `target`."""
+    the `parameters` cell), outputs cleared, written at `target`.
+
+    Raises:
+        ConfigError: `target` exists (it may hold the user's work) and `force` is not set.
+    """
     import nbformat
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
+    if target.exists() and not force:
+        raise ConfigError(
+            f"{target} exists and may hold your changes: open it as it is, or write it again "
+            "with --force."
+        )
     notebook = parameterize_notebook(load_notebook_node(str(source)), parameters)
     for cell in notebook.cells:
         cell.metadata.pop("papermill", None)
@@ -86,17 +97,17 @@ def write_notebook(source: Path, parameters: dict[str, Any], target: Path) -> Pa
     return target
 
 
-def open_stage(config: PipelineConfig, stage_name: str, root: Path) -> Path:
+def open_stage(config: PipelineConfig, stage_name: str, root: Path, force: bool = False) -> Path:
     """Write the exploratory notebook of `stage_name` of `config`; returns its path.
 
     Raises:
-        ConfigError: the config does not configure `stage_name`.
+        ConfigError: the config does not configure `stage_name`, or the notebook exists.
     """
     (stage,) = config.selected_stages([stage_name])
     client = store.open_client(store.tracking_uri(root))
     parameters = config_parameters(client, config, stage_name, root)
     target = root / EXPLORATORY / f"{store.safe_name(config.experiment, '-')}-{stage.name}.ipynb"
-    return write_notebook(stage.notebook, parameters, target)
+    return write_notebook(stage.notebook, parameters, target, force)
 
 
 def logged_notebook(client: Any, run_id: str) -> Path:
@@ -120,7 +131,7 @@ def logged_notebook(client: Any, run_id: str) -> Path:
         ) from exc
 
 
-def open_run(run_id: str, root: Path) -> Path:
+def open_run(run_id: str, root: Path, force: bool = False) -> Path:
     """Write an exploratory notebook of the stage run `run_id` (failed ones included): its
     logged notebook's code with the exact parameters it received, as a run of its own.
 
@@ -135,7 +146,7 @@ def open_run(run_id: str, root: Path) -> Path:
     experiment = parameters.get("experiment") or "run"
     stage = client.get_run(run_id).data.tags.get(TAG_STAGE, "stage")
     name = f"{store.safe_name(experiment, '-')}-{stage}-{run_id[:8]}.ipynb"
-    return write_notebook(source, parameters, root / EXPLORATORY / name)
+    return write_notebook(source, parameters, root / EXPLORATORY / name, force)
 
 
 def lab_address(notebook: Path, root: Path, port: int = LAB_PORT) -> str:
@@ -169,7 +180,7 @@ def export_notebook(notebook: Path, root: Path) -> tuple[str, Path]:
     if not run_id:
         raise ConfigError(
             f"{notebook} holds no run of its own: run it top to bottom and save it first (its "
-            "first code cell prints 'Tracked as MLflow run ...')."
+            "cell that starts its run prints 'Tracked as MLflow run ...')."
         )
     client = store.open_client(store.tracking_uri(root))
     reports = root / REPORTS_DIR
