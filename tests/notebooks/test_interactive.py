@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
+import time
+import urllib.error
+import urllib.request
 
 import mlflow
 import pytest
-from helpers import NOTEBOOKS, PAPERMILL, mlwb, sqlite_uri
+from helpers import MLWB, NOTEBOOKS, PAPERMILL, mlwb, sqlite_uri
 
 pytestmark = pytest.mark.notebook
 
@@ -123,3 +127,47 @@ def test_bad_targets_are_refused_with_a_clear_message(project):
     assert again.returncode == 2 and "--force" in again.stderr  # it may hold the user's work
     unexported = mlwb("export", str(not_run), "--project-dir", str(root))
     assert unexported.returncode == 2 and "run it top to bottom" in unexported.stderr
+
+
+def get(url: str, attempts: int = 30) -> bytes:
+    """The body at `url`, asked again while the server is still starting to listen."""
+    for _ in range(attempts - 1):
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                return response.read()
+        except urllib.error.URLError as error:
+            if not isinstance(error.reason, ConnectionRefusedError):
+                raise
+            time.sleep(1)
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.read()
+
+
+def test_lab_serves_the_opened_notebook_on_localhost(project):
+    root, config, _ = project
+    port = 18765
+    process = subprocess.Popen(
+        [MLWB, "open", str(config), "--stage", "explain", "--force", "--lab", "--port", str(port),
+         "--project-dir", str(root)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "BROWSER": "true"},  # no browser to open here
+    )  # fmt: skip
+    try:
+        token, lines = None, []
+        deadline = time.monotonic() + 120
+        while token is None and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            lines.append(line)
+            found = re.search(rf"http://127\.0\.0\.1:{port}/lab\?token=(\w+)", line)
+            token = found.group(1) if found else None
+        assert token, "".join(lines)
+        assert f"http://127.0.0.1:{port}/lab/tree/notebooks/exploratory/" in "".join(lines)
+        api = (
+            f"http://127.0.0.1:{port}/api/contents/notebooks/exploratory/interactive-explain.ipynb"
+        )
+        assert (
+            json.loads(get(f"{api}?token={token}&content=0"))["name"] == "interactive-explain.ipynb"
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=60)

@@ -4,8 +4,8 @@ registers them."""
 
 from __future__ import annotations
 
+import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -25,11 +25,14 @@ RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 @click.option(
     "--lab", is_flag=True, help="Start JupyterLab on the notebook (127.0.0.1) after writing it."
 )
+@click.option(
+    "--port", default=8888, show_default=True, help="Port of the JupyterLab that --lab starts."
+)
 @click.option("--force", is_flag=True, help="Write the notebook again when it exists.")
 @project_dir_option()
 @reports_errors
 def open_command(
-    target: str, stage: str | None, lab: bool, force: bool, project_dir: Path | None
+    target: str, stage: str | None, lab: bool, port: int, force: bool, project_dir: Path | None
 ) -> None:
     """Write a stage notebook with exact parameters to notebooks/exploratory/.
 
@@ -64,11 +67,13 @@ def open_command(
         what = f"stage '{stage}' of {target} with the parameters `mlwb run` would give it"
     relative = notebook.relative_to(root)
     click.echo(f"Wrote {relative}: {what}.")
-    click.echo(f"Open it in JupyterLab: {interactive.lab_address(notebook, root)}")
+    click.echo(f"Open it in JupyterLab: {interactive.lab_address(notebook, root, port)}")
     click.echo(f"After running it top to bottom and saving it: mlwb export {relative}")
-    if lab:
-        command = [sys.executable, "-m", "jupyterlab", "--ip=127.0.0.1", str(relative)]
-        raise SystemExit(subprocess.call(command, cwd=root))
+    if lab:  # JupyterLab takes this process's place, so Ctrl-C and signals reach it directly
+        command = interactive.lab_command(relative, root, port)
+        os.chdir(root)
+        sys.stdout.flush()
+        os.execv(command[0], command)
 
 
 @click.command("export")

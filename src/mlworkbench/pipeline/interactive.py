@@ -14,7 +14,9 @@ lists it. `mlwb run` never treats `notebooks/exploratory/` as stages.
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +154,14 @@ def open_run(run_id: str, root: Path, force: bool = False) -> Path:
 def lab_address(notebook: Path, root: Path, port: int = LAB_PORT) -> str:
     """The notebook's address in a JupyterLab started in `root` on 127.0.0.1."""
     return f"http://127.0.0.1:{port}/lab/tree/{notebook.relative_to(root).as_posix()}"
+
+
+def lab_command(notebook: Path, root: Path, port: int = LAB_PORT) -> list[str]:
+    """The command that starts JupyterLab in `root` on 127.0.0.1 with `notebook` open (as root,
+    in a container, JupyterLab needs --allow-root)."""
+    command = [sys.executable, "-m", "jupyterlab", "--ip=127.0.0.1", f"--port={port}"]
+    command += [f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0", str(notebook)]
+    return command + (["--allow-root"] if os.geteuid() == 0 else [])
 
 
 def own_run_id(notebook: Path) -> str:
