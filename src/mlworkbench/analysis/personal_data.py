@@ -125,7 +125,7 @@ def personal_data_columns(frame: pd.DataFrame, sample_rows: int = 1000) -> list[
         values = frame[column].dropna()
         if pd.api.types.is_numeric_dtype(values) or values.empty:
             continue
-        found = _by_values(values.astype(str).head(sample_rows))
+        found = _by_values(values.head(sample_rows).astype(str))
         if found:
             findings.append(Finding(str(column), *found))
     return findings
