@@ -40,9 +40,14 @@ def project(tmp_path_factory):
     (root / "notebooks").mkdir()  # the stages come from the repository's notebooks
     config = root / "papermill_configs" / "interactive.yaml"
     config.write_text(CONFIG, encoding="utf-8")
-    result = mlwb("run", str(config), "--project-dir", str(root), "--no-progress")
+    result = in_project(root, "run", str(config), "--project-dir", str(root), "--no-progress")
     assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
     return root, config, mlflow.MlflowClient(sqlite_uri(root))
+
+
+def in_project(root, *args: str):
+    """`mlwb` on the project's own store, whatever tracking URI other tests left set."""
+    return mlwb(*args, env={"MLFLOW_TRACKING_URI": sqlite_uri(root)})
 
 
 def stage_runs(client, stage: str) -> list:
@@ -77,7 +82,9 @@ def written(result, root):
 
 def test_an_opened_stage_runs_in_the_project_store_with_the_metrics_of_mlwb_run(project):
     root, config, client = project
-    path = written(mlwb("open", str(config), "--stage", "train", "--project-dir", str(root)), root)
+    path = written(
+        in_project(root, "open", str(config), "--stage", "train", "--project-dir", str(root)), root
+    )
     assert path.name == "interactive-train.ipynb"
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     injected = next(c for c in cells if "injected-parameters" in c["metadata"].get("tags", []))
@@ -91,7 +98,7 @@ def test_an_opened_stage_runs_in_the_project_store_with_the_metrics_of_mlwb_run(
     assert own.data.metrics["roc_auc"] == piped.data.metrics["roc_auc"]
     assert {k: own.data.metrics[k] for k in piped.data.metrics} == piped.data.metrics
 
-    exported = mlwb("export", str(path), "--project-dir", str(root))
+    exported = in_project(root, "export", str(path), "--project-dir", str(root))
     assert exported.returncode == 0, exported.stdout + exported.stderr
     report = client.get_run(own.info.run_id).data.tags["mlwb.report"]
     assert (root / "reports" / report).is_file()
@@ -103,7 +110,7 @@ def test_an_opened_failed_run_fails_with_the_same_error(project):
     root, _, client = project
     (failed,) = stage_runs(client, "explain")
     assert failed.info.status == "FAILED"
-    path = written(mlwb("open", failed.info.run_id, "--project-dir", str(root)), root)
+    path = written(in_project(root, "open", failed.info.run_id, "--project-dir", str(root)), root)
     assert path.name == f"interactive-explain-{failed.info.run_id[:8]}.ipynb"
     done = execute(path)
     assert done.returncode != 0
@@ -114,18 +121,20 @@ def test_an_opened_failed_run_fails_with_the_same_error(project):
 
 def test_bad_targets_are_refused_with_a_clear_message(project):
     root, config, _ = project
-    no_stage = mlwb("open", str(config), "--project-dir", str(root))
+    no_stage = in_project(root, "open", str(config), "--project-dir", str(root))
     assert no_stage.returncode == 2 and "--stage NAME" in no_stage.stderr
-    unknown = mlwb("open", str(config), "--stage", "nope", "--project-dir", str(root))
+    unknown = in_project(root, "open", str(config), "--stage", "nope", "--project-dir", str(root))
     assert unknown.returncode == 2 and "nope" in unknown.stderr
-    missing = mlwb("open", "0" * 32, "--project-dir", str(root))
+    missing = in_project(root, "open", "0" * 32, "--project-dir", str(root))
     assert missing.returncode == 2 and f"No run {'0' * 32}" in missing.stderr
     not_run = root / "notebooks" / "exploratory" / "interactive-train.ipynb"
-    fresh = mlwb("open", str(config), "--stage", "train", "--force", "--project-dir", str(root))
+    fresh = in_project(
+        root, "open", str(config), "--stage", "train", "--force", "--project-dir", str(root)
+    )
     assert fresh.returncode == 0 and not_run.is_file()
-    again = mlwb("open", str(config), "--stage", "train", "--project-dir", str(root))
+    again = in_project(root, "open", str(config), "--stage", "train", "--project-dir", str(root))
     assert again.returncode == 2 and "--force" in again.stderr  # it may hold the user's work
-    unexported = mlwb("export", str(not_run), "--project-dir", str(root))
+    unexported = in_project(root, "export", str(not_run), "--project-dir", str(root))
     assert unexported.returncode == 2 and "run it top to bottom" in unexported.stderr
 
 
@@ -150,7 +159,7 @@ def test_lab_serves_the_opened_notebook_on_localhost(project):
         [MLWB, "open", str(config), "--stage", "explain", "--force", "--lab", "--port", str(port),
          "--project-dir", str(root)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "BROWSER": "true"},  # no browser to open here
+        env={**os.environ, "BROWSER": "true", "MLFLOW_TRACKING_URI": sqlite_uri(root)},
     )  # fmt: skip
     try:
         token, lines = None, []
