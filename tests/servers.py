@@ -75,17 +75,21 @@ def postgres() -> Iterator[dict]:
 
 
 @contextmanager
-def team_server(database: dict, folder: Path, timeout: float = 90) -> Iterator[dict]:
+def team_server(
+    database: dict, folder: Path, timeout: float = 90, admin_password: str = ""
+) -> Iterator[dict]:
     """`mlwb server` on `database` (from `postgres`), artifacts under `folder`:
-    {'url', 'log', 'artifacts'}."""
+    {'url', 'log', 'artifacts'}. With `admin_password`, authentication is on and the admin
+    'admin' is created with it (read from the environment only)."""
     port = free_port()
     settings = folder / "mlwb-server.yaml"
     settings.write_text(
         f"database: {{host: 127.0.0.1, port: {database['port']}, name: mlflow, user: mlwb}}\n"
         f"artifacts: {folder / 'artifacts'}\n"
-        f"host: 127.0.0.1\nport: {port}\nworkers: 2\n",
+        f"host: 127.0.0.1\nport: {port}\nworkers: 2\nauth: {bool(admin_password)}\n",
         encoding="utf-8",
     )
+    admin = {"MLFLOW_AUTH_ADMIN_PASSWORD": admin_password} if admin_password else {}
     log = folder / "server.log"
     with open(log, "w") as output:
         process = subprocess.Popen(
@@ -93,7 +97,7 @@ def team_server(database: dict, folder: Path, timeout: float = 90) -> Iterator[d
             cwd=folder,
             stdout=output,
             stderr=subprocess.STDOUT,
-            env=with_bin(),
+            env=with_bin(admin),
         )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -92,6 +92,12 @@ class RegistryError(MlwbError):
     exit_code = 5
 
 
+class AccessError(MlwbError):
+    """The tracking server refused the user (401 or 403), or a user or role is not known."""
+
+    exit_code = 2
+
+
 class PromotionError(MlwbError):
     """A manual promotion that cannot be recorded (unknown model or version, no reason)."""
 

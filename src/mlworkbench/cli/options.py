@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from mlworkbench.exceptions import ConfigError, MlwbError
+from mlworkbench.tracking.access import refusal
 
 # Deferred imports: the workbench's own modules load inside the functions that use them, so that
 # `mlwb --help` and commands that do not need them start fast.
@@ -28,6 +29,12 @@ def fail(exc: MlwbError) -> None:
     sys.exit(exc.exit_code)
 
 
+def server_refusal(exc: BaseException | None) -> MlwbError | None:
+    """One clear error for a tracking server's 401 or 403 (who, what, why), else None."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI", "")
+    return refusal(exc, uri) if exc is not None else None
+
+
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Turn `MlwbError` into a readable message and its exit code, never a traceback."""
 
@@ -35,8 +42,12 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except MlwbError as exc:
-            fail(exc)
+        except MlwbError as exc:  # a refusal under it (a wrapped 403) is what the user needs
+            fail(server_refusal(exc.__cause__) or exc)
+        except Exception as exc:
+            if (refused := server_refusal(exc)) is None:
+                raise
+            fail(refused)
 
     return wrapper
 

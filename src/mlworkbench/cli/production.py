@@ -280,18 +280,21 @@ def monitor_command(
 @project_dir_option()
 @reports_errors
 def promote_command(model: str, version: str, reason: str, project_dir: Path | None) -> None:
-    """Make VERSION of registered MODEL the champion by hand, with a recorded reason.
+    """Sign VERSION of registered MODEL off: make it the champion, recording who, when and why.
 
-    The decision, the reason and who made it are tagged on the version, as the promotion
-    gate of the card stage does; the previous champion keeps its tags. Exit codes: 0 done,
-    2 no reason, or no such registered model or version (nothing changed), 5 the registry
-    could not answer or record it (store missing, unreachable or broken; retry once it is
-    back).
+    VERSION is a number or an alias, such as candidate: the version the card stage approved
+    and left awaiting sign-off (a high-risk model, or require_signoff). On an authenticated
+    team server the signer is the signed-in user (MLFLOW_TRACKING_USERNAME), who must be a
+    reviewer or an admin and may not sign off a version they registered; elsewhere it is the
+    operating-system user, recorded as unauthenticated. Exit codes: 0 done, 2 no reason, no
+    such model, version or alias, or the server refused the user (nothing changed), 5 the
+    registry could not answer or record it (store missing, unreachable or broken; retry once
+    it is back).
     """
     import mlflow
 
     from mlworkbench.exceptions import RegistryError
-    from mlworkbench.governance.promotion import promote_by_hand
+    from mlworkbench.governance.signoff import sign_off
     from mlworkbench.pipeline.runner import REPORTS_DIR
     from mlworkbench.reports.index import rebuild_index
     from mlworkbench.tracking.store import find_project_root, store_problem, tracking_uri
@@ -301,10 +304,13 @@ def promote_command(model: str, version: str, reason: str, project_dir: Path | N
     if problem := store_problem(uri):  # in seconds, where MLflow's client retries for minutes
         raise RegistryError(f"Cannot promote '{model}' version {version}: {problem}.")
     client = mlflow.MlflowClient(uri)
-    previous = promote_by_hand(client, model, version, reason)
+    signed = sign_off(client, uri, model, version, reason)
     rebuild_index(client, root / REPORTS_DIR)
-    was = f" (was version {previous})" if previous else ""
-    click.echo(f"'{model}' version {version} is now the champion{was}. Reason recorded: {reason}")
+    was = f" (was version {signed.previous})" if signed.previous else ""
+    click.echo(
+        f"'{model}' version {signed.version} is now the champion{was}, signed off by "
+        f"{signed.signer}. Reason recorded: {reason}"
+    )
 
 
 COMMANDS = (

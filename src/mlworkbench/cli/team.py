@@ -44,6 +44,19 @@ from mlworkbench.cli.options import quiet_mlflow, reports_errors
     help="Comma-separated Host headers accepted, for a server reached by name "
     "[MLWB_SERVER_ALLOWED_HOSTS; MLflow's default: localhost and private addresses].",
 )
+@click.option(
+    "--auth/--no-auth",
+    default=None,
+    help="Sign users in (MLflow's basic-auth app, users in the database --auth-db) "
+    "[MLWB_SERVER_AUTH; on unless --host is 127.0.0.1].",
+)
+@click.option(
+    "--auth-db",
+    "auth_database",
+    default=None,
+    help="Database of users and roles, on the same PostgreSQL server, created when missing "
+    "[MLWB_AUTH_DB_NAME; mlflow_auth].",
+)
 @reports_errors
 def server_command(settings_file: Path | None, **options: object) -> None:
     """Run MLflow's tracking server for a team: PostgreSQL for runs and models, a shared
@@ -54,11 +67,17 @@ def server_command(settings_file: Path | None, **options: object) -> None:
     PGPASSWORD or use ~/.pgpass. The database is checked before MLflow starts (exit 2 when it
     cannot be reached). Users then set MLFLOW_TRACKING_URI to the address printed. Runs in the
     foreground until Ctrl-C or SIGTERM, and exits with the server's exit code.
+
+    With authentication on, the first start creates the admin from MLFLOW_AUTH_ADMIN_USERNAME
+    (default admin) and MLFLOW_AUTH_ADMIN_PASSWORD, read from the environment only; the admin
+    then adds users with `mlwb users add`. Only reviewers and admins move 'champion', never
+    to a version they registered.
     """
+    from mlworkbench.tracking.auth_server import prepared
     from mlworkbench.tracking.teamserver import load_settings, run_server
 
     settings = load_settings(settings_file, options=options)
-    sys.exit(run_server(settings, echo=click.echo))
+    sys.exit(run_server(settings, echo=click.echo, prepare=prepared))
 
 
 @click.command("migrate")
@@ -96,4 +115,55 @@ def migrate_command(source: str | None, destination: str | None) -> None:
     migrate(source or default_store(), destination, echo=click.echo)
 
 
-COMMANDS = (server_command, migrate_command)
+@click.group("users")
+def users_group() -> None:
+    """Users of an authenticated team server (`mlwb server --auth`) and their roles.
+
+    \b
+    Roles:
+      scientist  runs pipelines, logs runs, registers model versions; cannot move 'champion'
+      reviewer   does what a scientist does, manages registered models, signs versions
+                 off with `mlwb promote` (moves 'champion'), never one they registered
+      admin      manages users; may sign off like a reviewer, under the same four-eyes rule
+
+    Run as an admin: MLFLOW_TRACKING_URI names the server, MLFLOW_TRACKING_USERNAME and
+    MLFLOW_TRACKING_PASSWORD the admin's account.
+    """
+
+
+@users_group.command("add")
+@click.argument("name")
+@click.option(
+    "--role",
+    type=click.Choice(["scientist", "reviewer", "admin"]),
+    required=True,
+    help="What the user may do (see mlwb users --help).",
+)
+@reports_errors
+def add_user_command(name: str, role: str) -> None:
+    """Create user NAME with a role. The password is asked for (hidden, twice), or read from
+    standard input when it is not a terminal; it is never an option or a variable."""
+    from mlworkbench.tracking.access import add_user
+
+    uri = _server_uri()
+    if sys.stdin.isatty():
+        password = click.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.UsageError("the password is empty: type it, or pipe it on standard input.")
+    add_user(uri, name, password, role)
+    click.echo(f"Added '{name}' as {role} on {uri}.")
+
+
+def _server_uri() -> str:
+    uri = os.environ.get("MLFLOW_TRACKING_URI", "")
+    if not uri.startswith(("http://", "https://")):
+        raise click.UsageError(
+            "set MLFLOW_TRACKING_URI to the team server (http://HOST:PORT) and sign in as an "
+            "admin with MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD."
+        )
+    return uri
+
+
+COMMANDS = (server_command, migrate_command, users_group)

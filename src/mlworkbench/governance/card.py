@@ -31,10 +31,12 @@ def decide(
     gates: list[dict[str, Any]],
     challenged: Challenge,
     settings: CardSettings,
+    answers: dict[str, Any],
 ) -> promotion.Decision:
-    """Promote `version` or not: its quality thresholds, its fairness gates, its checklist
+    """Approve `version` or not: its quality thresholds, its fairness gates, its checklist
     (FAIL items block unless waived, MISSING ones when `settings.missing_blocks`) and the
-    champion on its primary metric."""
+    champion on its primary metric. An approved version needs a person's sign-off before it
+    becomes champion when the config's risk category is high or `settings.require_signoff`."""
     train, explained = runs["train"], runs["explain"]
     primary = version.tags.get("primary_metric", card_evidence.primary_metric(train))
     waived = [f"{i.check} ({i.id}): {i.waiver}" for i in items if i.status == "FAIL" and i.waiver]
@@ -56,6 +58,7 @@ def decide(
                 primary, train.data.metrics.get(primary, np.nan), settings.champion_margin
             ),
         ],
+        signoff=promotion.signoff_reason(answers, settings.require_signoff),
     )
 
 
@@ -85,7 +88,7 @@ def build(client: Any, inputs: CardInputs, settings: CardSettings) -> ModelCard:
     gates = card_evidence.fairness_gates(explained)
     thresholds = card_evidence.fairness_thresholds(explained)
     challenged = challenge(client, version, subject, inputs.sensitive, thresholds, settings)
-    decision = decide(version, runs, quality, items, gates, challenged, settings)
+    decision = decide(version, runs, quality, items, gates, challenged, settings, inputs.answers)
     test_rows = len(subject.rows)
     sections = [
         card_sections.decision(version, decision),
@@ -112,7 +115,8 @@ def key_figures(model_card: ModelCard) -> dict[str, int]:
         "checklist_pass": counts["PASS"],
         "checklist_fail": counts["FAIL"],
         "checklist_missing": counts["MISSING"],
-        "promoted": int(model_card.decision.promote),
+        "promoted": int(model_card.decision.moves_champion),
+        "awaiting_signoff": int(model_card.decision.label == promotion.AWAITING),
     }
 
 
@@ -120,9 +124,19 @@ def summary(model_card: ModelCard) -> str:
     """The decision in a few lines, for `mlwb run` to print."""
     decision = model_card.decision
     head = f"Decision: '{model_card.name}' version {model_card.version} {decision.label}" + (
-        " (now the champion)." if decision.promote else "; champion unchanged."
+        promotion.outcome(decision)
     )
-    return "\n".join([head, *(f"  {r}" for r in decision.reasons())])
+    return "\n".join([head, *(f"  {r}" for r in decision.reasons()), *signoff_hint(model_card)])
+
+
+def signoff_hint(model_card: ModelCard) -> list[str]:
+    """How a reviewer signs an approved version off, when it awaits one."""
+    if model_card.decision.label != promotion.AWAITING:
+        return []
+    return [
+        "  A reviewer signs it off: mlwb promote "
+        f"{model_card.name} {model_card.version} --reason 'why it may be used'"
+    ]
 
 
 def privacy_record(model_card: ModelCard) -> dict[str, Any]:
@@ -142,7 +156,8 @@ def run_tags(model_card: ModelCard) -> dict[str, str]:
 
 def publish(client: Any, model_card: ModelCard, markdown: str, card_run_id: str) -> None:
     """Record the card in MLflow: its Markdown and checklist on the active (card) run, the
-    decision on the model version (moving `champion` only when promoted), the card attached
+    decision on the model version (moving `champion` only when promoted without a sign-off,
+    `candidate` when approved and awaiting one), the card attached
     to the version, and the run's tags and key figures."""
     store.log_text_artifact(markdown, "card/model_card.md")
     store.log_table(checklist_table(model_card.items), "card/checklist.csv")

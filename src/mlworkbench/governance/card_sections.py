@@ -59,11 +59,11 @@ def metrics_table(metrics: Mapping[str, float]) -> pd.DataFrame:
 
 def decision(version: Any, result: promotion.Decision) -> Section:
     """The promotion decision and every reason."""
-    outcome = " and is now the champion." if result.promote else "; champion is unchanged."
     return Section(
         "Decision",
         [
-            f"Version {version.version} of '{version.name}' is {result.label}{outcome}",
+            f"Version {version.version} of '{version.name}' is {result.label}"
+            f"{promotion.outcome(result)}",
             *result.reasons(),
         ],
         anchor="decision",

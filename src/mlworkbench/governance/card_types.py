@@ -26,6 +26,7 @@ class CardSettings:
     comparison_rows: int = 500
     seed: int = 42
     production_thresholds: dict[str, float] = field(default_factory=lambda: {"p95_ms": 50.0})
+    require_signoff: bool = False
 
     def stage_params(self, data_source: str, data_target: str) -> dict[str, Any]:
         """The parameters the card run logs: the data it read and these settings."""

@@ -13,7 +13,6 @@ champion yet"; any other registry error raises `RegistryError` or blocks the ver
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from typing import Any
 
 from mlworkbench.analysis.evaluation import LOWER_IS_BETTER
 from mlworkbench.exceptions import PromotionError, RegistryError
+from mlworkbench.tracking.access import is_permission_denied
 from mlworkbench.tracking.tags import (
     TAG_CARD,
     TAG_CARD_RUN,
@@ -31,12 +31,13 @@ from mlworkbench.tracking.tags import (
     TAG_LAST_DECISION,
     TAG_LAST_VERSION,
     TAG_REASONS,
+    TAG_SIGNOFF,
 )
 
 # Deferred imports: mlflow loads inside the functions that use them, so that importing this module
 # (from the command line or a notebook) stays fast.
 
-CHAMPION, CHALLENGER = "champion", "challenger"
+CHAMPION, CHALLENGER, CANDIDATE = "champion", "challenger", "candidate"
 
 
 @dataclass
@@ -51,23 +52,38 @@ class Check:
         return f"{'PASS' if self.passed else 'BLOCKS'}: {self.name}: {self.detail}"
 
 
+PROMOTED, AWAITING, REJECTED = "promoted", "awaiting sign-off", "rejected"
+"""The card stage's decisions: `champion` moved; approved but a person must sign it off (alias
+`candidate`); not approved."""
+
+
 @dataclass
 class Decision:
-    """Promote or not, with every reason."""
+    """Approve or not, with every reason, and why a person must sign an approved version off
+    before it becomes champion (empty: the gate moves `champion` itself)."""
 
     version: str
     checks: list[Check] = field(default_factory=list)
+    signoff: str = ""
 
     @property
     def promote(self) -> bool:
+        """Whether the gate approves the version (every check passes)."""
         return all(c.passed for c in self.checks)
 
     @property
+    def moves_champion(self) -> bool:
+        return self.promote and not self.signoff
+
+    @property
     def label(self) -> str:
-        return "promoted" if self.promote else "rejected"
+        if not self.promote:
+            return REJECTED
+        return AWAITING if self.signoff else PROMOTED
 
     def reasons(self) -> list[str]:
-        return [c.sentence() for c in self.checks]
+        sentences = [c.sentence() for c in self.checks]
+        return sentences + ([f"SIGN-OFF: {self.signoff}"] if self.signoff else [])
 
 
 def better(metric: str, value: float, other: float, margin: float = 0.0) -> bool:
@@ -217,12 +233,45 @@ def record(client: Any, name: str, version: str, decision: str, reasons: list[st
         client.set_registered_model_tag(name, key, value)
 
 
-def apply(client: Any, name: str, decision: Decision, card_run_id: str) -> None:
-    """Record a gate decision; move `champion` only when the version is promoted."""
-    by = f"card run {card_run_id}"
-    record(client, name, decision.version, decision.label, decision.reasons(), by)
+def outcome(decision: Decision) -> str:
+    """What a decision did to the aliases, as the end of a sentence."""
+    if decision.moves_champion:
+        return " (now the champion)."
     if decision.promote:
-        client.set_registered_model_alias(name, CHAMPION, decision.version)
+        return f" (alias '{CANDIDATE}'); champion unchanged until a reviewer signs it off."
+    return "; champion unchanged."
+
+
+def signoff_reason(answers: Mapping[str, Any], required: bool) -> str:
+    """Why an approved version needs a person's sign-off before it becomes champion: the
+    config's EU AI Act risk category `high`, or the card stage's `require_signoff`; empty when
+    neither applies."""
+    if str(answers.get("eu_ai_act_risk_category", "")).strip().lower() == "high":
+        return "required for EU AI Act risk category 'high' (human oversight)"
+    return "required by the card stage's require_signoff" if required else ""
+
+
+def await_signoff(client: Any, name: str, version: str) -> None:
+    """Point `candidate` at an approved version and mark it as awaiting sign-off."""
+    client.set_model_version_tag(name, version, TAG_SIGNOFF, "awaiting")
+    client.set_registered_model_alias(name, CANDIDATE, version)
+
+
+def apply(client: Any, name: str, decision: Decision, card_run_id: str) -> None:
+    """Record a gate decision. An approved version becomes champion, or `candidate` awaiting
+    sign-off when it needs one, or when the tracking server does not let this user move
+    `champion` (an authenticated server where only reviewers sign off)."""
+    by = f"card run {card_run_id}"
+    if decision.moves_champion:
+        try:
+            client.set_registered_model_alias(name, CHAMPION, decision.version)
+        except Exception as exc:
+            if not is_permission_denied(exc):
+                raise
+            decision.signoff = "this user may not move 'champion' on the tracking server"
+    record(client, name, decision.version, decision.label, decision.reasons(), by)
+    if decision.promote and decision.signoff:
+        await_signoff(client, name, decision.version)
 
 
 DESCRIPTION_LIMIT = 5000
@@ -264,24 +313,3 @@ def check_version(client: Any, name: str, version: str) -> None:
             if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
                 raise PromotionError(missing) from exc
             raise registry_error(name, f"look up version {version}", exc) from exc
-
-
-def promote_by_hand(client: Any, name: str, version: str, reason: str) -> str:
-    """Point `champion` at `version` with a person's reason; returns the previous champion.
-
-    Raises:
-        PromotionError: empty reason, unknown model or version (nothing changed).
-        RegistryError: the registry could not answer or record the decision; retry once the
-            store is back.
-    """
-    if not reason.strip():
-        raise PromotionError("A manual promotion needs a reason: --reason 'why this version'.")
-    check_version(client, name, version)
-    previous = current_champion(client, name)
-    by = f"manual: {getpass.getuser()}"
-    try:
-        record(client, name, version, "promoted by hand", [f"reason: {reason.strip()}"], by)
-        client.set_registered_model_alias(name, CHAMPION, version)
-    except Exception as exc:
-        raise registry_error(name, f"record the promotion of version {version}", exc) from exc
-    return previous.version if previous else ""

@@ -26,7 +26,9 @@ import numpy as np
 import pandas as pd
 
 from mlworkbench.analysis.personal_data import mask
+from mlworkbench.tracking.access import identity
 from mlworkbench.tracking.datasets import schema_sample
+from mlworkbench.tracking.tags import TAG_REGISTERED_BY
 
 # Deferred imports: mlflow loads inside the functions that use them, so that importing this module
 # (from the command line or a notebook) stays fast.
@@ -143,15 +145,18 @@ def log_model(trained: Any, sample: pd.DataFrame, personal: Sequence[str] = ()) 
 
 
 def register_challenger(model_uri: str, name: str, tags: dict[str, str]) -> str:
-    """Register `model_uri` as a new version of `name`, tag it, and point `challenger` at it.
+    """Register `model_uri` as a new version of `name` in the name of the current user
+    (`mlwb.registered_by`, which the four-eyes rule of sign-off reads), tag it, and point
+    `challenger` at it.
 
     `champion` is never moved here. Returns the new version number.
     """
     import mlflow
 
     client = mlflow.MlflowClient()
+    registered_by = {TAG_REGISTERED_BY: identity(mlflow.get_tracking_uri())[0]}
     with _quiet_mlflow():
-        version = mlflow.register_model(model_uri, name).version
+        version = mlflow.register_model(model_uri, name, tags=registered_by).version
     for key, value in tags.items():
         client.set_model_version_tag(name, version, key, value)
     client.set_registered_model_alias(name, "challenger", version)

@@ -24,6 +24,7 @@ from mlworkbench.exceptions import CardExportError, MlwbError
 from mlworkbench.governance import card_bom, card_json, card_record
 from mlworkbench.governance.card_evidence import report_artifact
 from mlworkbench.governance.card_record import CardRecord
+from mlworkbench.governance.promotion import AWAITING, PROMOTED
 from mlworkbench.reports import card_pdf
 from mlworkbench.reports.rendering import write_page
 from mlworkbench.tracking.tags import (
@@ -124,7 +125,7 @@ def promoted_version(client: Any, run: Any) -> Any:
     """The model version a finished card run promoted, or None (another stage, a rejected
     version)."""
     tags = run.data.tags
-    if tags.get(TAG_STAGE) != "card" or tags.get(TAG_DECISION) != "promoted":
+    if tags.get(TAG_STAGE) != "card" or tags.get(TAG_DECISION) not in (PROMOTED, AWAITING):
         return None
     name, _, number = tags.get(TAG_MODEL, "").rpartition("/")
     return client.get_model_version(name, number) if name and number else None

@@ -123,6 +123,28 @@ TAG_PRIMARY_METRIC = "mlwb.primary_metric"
 TAG_REASONS = "mlwb.decision_reasons"
 """Model version: the reasons of its promotion decision, one per line."""
 
+TAG_REGISTERED_BY = "mlwb.registered_by"
+"""Model version: who registered it (the train stage's user). On an authenticated tracking
+server the server checks that it is the signed-in user, so the four-eyes rule can trust it."""
+
+TAG_SIGNOFF = "mlwb.signoff"
+"""Model version: its human sign-off, `awaiting` (approved by the card stage, alias `candidate`)
+or `signed off` (`mlwb promote` by a reviewer moved `champion` to it)."""
+
+TAG_SIGNOFF_AT = "mlwb.signoff_at"
+"""Model version: when it was signed off (UTC)."""
+
+TAG_SIGNOFF_BY = "mlwb.signoff_by"
+"""Model version: who signed it off: the signed-in user of an authenticated tracking server,
+else the operating-system user (see `TAG_SIGNOFF_IDENTITY`)."""
+
+TAG_SIGNOFF_IDENTITY = "mlwb.signoff_identity"
+"""Model version: how the signer's identity is known: `authenticated` (checked by the tracking
+server) or `unauthenticated` (the operating-system user name, which anyone can set)."""
+
+TAG_SIGNOFF_REASON = "mlwb.signoff_reason"
+"""Model version: the reason its signer gave."""
+
 TAG_REPORT = "mlwb.report"
 """Stage run: the path of its HTML report, relative to the reports folder."""
 

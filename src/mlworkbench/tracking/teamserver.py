@@ -34,6 +34,7 @@ from mlworkbench.exceptions import ConfigError, TeamServerError
 # module (from the command line or a notebook) stays fast.
 
 DEFAULT_SETTINGS_FILE = "mlwb-server.yaml"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 INSTALL_HINT = "pip install 'mlworkbench[team]'"
 CONNECT_TIMEOUT = 5
 """Seconds the database check waits for PostgreSQL."""
@@ -48,6 +49,8 @@ ENV_VARS = {
     "MLWB_SERVER_PORT": ("port",),
     "MLWB_SERVER_WORKERS": ("workers",),
     "MLWB_SERVER_ALLOWED_HOSTS": ("allowed_hosts",),
+    "MLWB_SERVER_AUTH": ("auth",),
+    "MLWB_AUTH_DB_NAME": ("auth_database",),
 }
 """Environment variables that override the settings file, and the key each sets."""
 
@@ -87,6 +90,14 @@ class ServerSettings:
     port: int = 5000
     workers: int = 4
     allowed_hosts: tuple[str, ...] = ()
+    auth: bool | None = None
+    auth_database: str = "mlflow_auth"
+
+    @property
+    def authenticated(self) -> bool:
+        """Whether the server signs users in: as set, else on unless it listens on this
+        machine only (127.0.0.1, localhost, ::1)."""
+        return self.auth if self.auth is not None else self.host not in LOOPBACK
 
     def tracking_uri(self) -> str:
         """The address users set as MLFLOW_TRACKING_URI."""
@@ -111,7 +122,19 @@ def _read_file(path: Path) -> dict[str, Any]:
     problems = [
         f"{path}: unknown key '{key}'. Allowed: {', '.join(allowed)}"
         for mapping, allowed in (
-            (loaded, ("database", "artifacts", "host", "port", "workers", "allowed_hosts")),
+            (
+                loaded,
+                (
+                    "database",
+                    "artifacts",
+                    "host",
+                    "port",
+                    "workers",
+                    "allowed_hosts",
+                    "auth",
+                    "auth_database",
+                ),
+            ),
             (database, ("host", "port", "name", "user")),
         )
         for key in mapping
@@ -164,6 +187,18 @@ def _hosts(value: Any) -> tuple[str, ...]:
     return tuple(str(item).strip() for item in items if str(item).strip())
 
 
+def _switch(value: Any) -> bool | None:
+    """`auth` from the file (true/false), the environment (1/0, true/false) or `--auth`."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"auth must be true or false, got {value!r}.")
+
+
 def _is_folder(location: str) -> bool:
     """True for a folder path, False for a URI such as s3://bucket or file:///srv/artifacts."""
     return "://" not in location and not location.startswith("file:")
@@ -190,6 +225,8 @@ def _build(values: Mapping[str, Any]) -> ServerSettings:
         port=_integer(values.get("port", default.port), "server port"),
         workers=_integer(values.get("workers", default.workers), "workers", highest=256),
         allowed_hosts=_hosts(values.get("allowed_hosts")),
+        auth=_switch(values.get("auth")),
+        auth_database=str(values.get("auth_database") or default.auth_database),
     )
 
 
@@ -234,6 +271,15 @@ def check_database(database: DatabaseSettings, timeout: int = CONNECT_TIMEOUT) -
     Raises:
         TeamServerError: psycopg2 missing, or the database refused or did not answer.
     """
+    connect(database, timeout).close()
+
+
+def connect(database: DatabaseSettings, timeout: int = CONNECT_TIMEOUT) -> Any:
+    """A psycopg2 connection to `database`, the password from libpq (PGPASSWORD, .pgpass).
+
+    Raises:
+        TeamServerError: psycopg2 missing, or the database refused or did not answer.
+    """
     try:
         import psycopg2
     except ImportError as exc:
@@ -254,7 +300,7 @@ def check_database(database: DatabaseSettings, timeout: int = CONNECT_TIMEOUT) -
                 "The password is read from PGPASSWORD or ~/.pgpass."
             )
         ) from exc
-    connection.close()
+    return connection
 
 
 def mlflow_program() -> str:
@@ -306,8 +352,11 @@ def _signal_group(process: subprocess.Popen, number: int) -> None:
         os.killpg(process.pid, number)
 
 
-def run_server(settings: ServerSettings, echo: Any = print) -> int:
+def run_server(settings: ServerSettings, echo: Any = print, prepare: Any = None) -> int:
     """Check the database, print the tracking URI, run `mlflow server` in the foreground.
+
+    `prepare(settings, echo)`, when given, is a context manager yielding the extra arguments
+    and environment of `mlflow server` while it runs (`auth_server.prepared`).
 
     SIGINT and SIGTERM are passed on to the server and the processes it started, which shut
     down cleanly. Returns its exit code (128 + the signal number when a signal ended it, 130
@@ -316,14 +365,22 @@ def run_server(settings: ServerSettings, echo: Any = print) -> int:
     check_database(settings.database)
     if _is_folder(settings.artifacts):
         Path(settings.artifacts).mkdir(parents=True, exist_ok=True)
-    echo(f"Tracking server for {settings.database.describe()}; artifacts in {settings.artifacts}")
-    echo(f"Users set: export MLFLOW_TRACKING_URI={settings.tracking_uri()}")
-    sys.stdout.flush()  # the address before MLflow's own output
-    process = subprocess.Popen(
-        server_command(settings),
-        start_new_session=True,
-        env={**SERVER_ENVIRONMENT, **os.environ},
-    )
+    prepare = prepare or (lambda _settings, _echo: contextlib.nullcontext(([], {})))
+    with prepare(settings, echo) as (arguments, environment):
+        where = f"{settings.database.describe()}; artifacts in {settings.artifacts}"
+        echo(f"Tracking server for {where}")
+        echo(f"Users set: export MLFLOW_TRACKING_URI={settings.tracking_uri()}")
+        sys.stdout.flush()  # the address before MLflow's own output
+        process = subprocess.Popen(
+            server_command(settings) + arguments,
+            start_new_session=True,
+            env={**SERVER_ENVIRONMENT, **os.environ, **environment},
+        )
+        return _serve(process)
+
+
+def _serve(process: subprocess.Popen) -> int:
+    """Wait for the server, passing SIGINT and SIGTERM on; its exit code."""
     previous = {
         sig: signal.signal(sig, lambda number, _frame: _signal_group(process, number))
         for sig in (signal.SIGINT, signal.SIGTERM)
