@@ -128,7 +128,7 @@ def test_the_first_version_is_described_and_judged_without_a_champion(tracking):
     assert [s.title for s in model_card.sections] == TITLES
     sections = {s.title: s for s in model_card.sections}
     assert sections["Decision"].sentences == [
-        "Version 1 of 'credit-model' is rejected; champion is unchanged.",
+        "Version 1 of 'credit-model' is rejected; champion unchanged.",
         "PASS: quality roc_auc: 0.7500 >= 0.6 required",
         "PASS: fairness gates: every gate passes",
         "BLOCKS: checklist: 8 item(s) MISSING: Intended use and users are documented; "
@@ -158,6 +158,7 @@ def test_the_first_version_is_described_and_judged_without_a_champion(tracking):
     )
     assert card.key_figures(model_card) == {
         "checklist_pass": 9, "checklist_fail": 1, "checklist_missing": 8, "promoted": 0,
+        "awaiting_signoff": 0,
     }  # fmt: skip
     assert sections["Privacy"].sentences == [
         "No column looks like personal data by name or content.",
@@ -203,7 +204,7 @@ def test_decide_blocks_on_failing_gates_and_lets_waived_and_allowed_items_pass(t
               "threshold": 0.8, "value": 0.7, "status": "FAIL", "lowest_group": "female",
               "highest_group": "male"}]  # fmt: skip
     settings = CardSettings(missing_blocks=False)
-    decision = card.decide(version, runs, [], items, gates, Challenge(), settings)
+    decision = card.decide(version, runs, [], items, gates, Challenge(), settings, {})
     assert decision.reasons() == [
         "BLOCKS: fairness gates: failing: sex: demographic parity ratio is 0.700, required >= "
         "0.8: FAIL (lowest group female, highest male).",
@@ -234,6 +235,7 @@ def test_key_figures_summary_and_privacy_record():
     promoted, rejected = small_card(True), small_card(False)
     assert card.key_figures(promoted) == {
         "checklist_pass": 1, "checklist_fail": 0, "checklist_missing": 1, "promoted": 1,
+        "awaiting_signoff": 0,
     }  # fmt: skip
     assert card.summary(promoted) == (
         "Decision: 'credit-model' version 1 promoted (now the champion).\n"
@@ -278,6 +280,7 @@ def test_publish_records_the_card_the_decision_and_the_tags(tracking):
     assert {k: run.data.tags[k] for k in card.run_tags(model_card)} == card.run_tags(model_card)
     assert run.data.metrics == {
         "checklist_pass": 1.0, "checklist_fail": 0.0, "checklist_missing": 1.0, "promoted": 1.0,
+        "awaiting_signoff": 0.0,
     }  # fmt: skip
     assert run.data.tags[TAG_KEY_FIGURES] == ",".join(card.key_figures(model_card))
     version = client.get_model_version("credit-model", "1")
@@ -323,3 +326,33 @@ def test_the_privacy_review_searches_what_the_runs_published_for_the_personal_va
     assert not any("@example.org" in text or "Neill" in text for text in shown)
     clean = {**runs, "explain": None}
     assert card.privacy_review(client, clean, card_inputs, ["age"]).passed
+
+
+def test_an_approved_high_risk_version_awaits_sign_off_as_candidate(tracking):
+    client = tracking.client
+    model_card = small_card(True)
+    model_card.decision.signoff = promotion.signoff_reason(
+        {"eu_ai_act_risk_category": "High"}, False
+    )
+    assert card.key_figures(model_card)["promoted"] == 0
+    assert card.key_figures(model_card)["awaiting_signoff"] == 1
+    assert card.summary(model_card).splitlines() == [
+        "Decision: 'credit-model' version 1 awaiting sign-off (alias 'candidate'); champion "
+        "unchanged until a reviewer signs it off.",
+        "  PASS: fairness gates: every gate passes",
+        "  SIGN-OFF: required for EU AI Act risk category 'high' (human oversight)",
+        "  A reviewer signs it off: mlwb promote credit-model 1 --reason 'why it may be used'",
+    ]
+    with mlflow.start_run(experiment_id=client.get_experiment_by_name(EXPERIMENT).experiment_id):
+        card.publish(client, model_card, "# Model card\n", mlflow.active_run().info.run_id)
+    version = client.get_model_version("credit-model", "1")
+    assert version.tags["mlwb.decision"] == "awaiting sign-off"
+    assert version.tags["mlwb.signoff"] == "awaiting"
+    assert version.aliases == ["candidate"]
+    assert "champion" not in client.get_registered_model("credit-model").aliases
+
+
+def test_sign_off_is_needed_for_high_risk_or_when_the_stage_asks():
+    assert promotion.signoff_reason({"eu_ai_act_risk_category": "limited"}, False) == ""
+    assert promotion.signoff_reason({}, True) == "required by the card stage's require_signoff"
+    assert "high" in promotion.signoff_reason({"eu_ai_act_risk_category": " HIGH "}, False)

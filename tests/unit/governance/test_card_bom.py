@@ -15,6 +15,8 @@ from cyclonedx.validation.json import JsonStrictValidator
 
 from mlworkbench.exceptions import CardExportError
 from mlworkbench.governance import card_bom, card_json, card_record
+from mlworkbench.governance.signoff import signoff_tags
+from mlworkbench.tracking.tags import TAG_SIGNOFF_AT
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +82,34 @@ def test_the_model_card_carries_parameters_metrics_per_group_and_considerations(
         "age",
         "sex & age",
     ]
+
+
+def model_properties(text: str) -> dict[str, str]:
+    """The properties of the model component of a serialized BOM, read back by the library."""
+    bom = Bom.from_json(json.loads(text))
+    (model,) = [c for c in bom.components if c.type == ComponentType.MACHINE_LEARNING_MODEL]
+    return {p.name: p.value for p in model.properties}
+
+
+def test_a_version_without_signoff_says_none(judged):
+    _, _, text = judged
+    found = {k: v for k, v in model_properties(text).items() if k.startswith("mlwb:signoff:")}
+    assert found == {"mlwb:signoff:state": "none"}, "empty fields are left out"
+
+
+def test_the_model_carries_its_signoff_as_properties(judged):  # judged: fills the store
+    client = mlflow.MlflowClient()
+    for key, value in signoff_tags("ana", True, "Approved after review.").items():
+        client.set_model_version_tag("credit-model", "1", key, value)
+    record = card_record.load_record(client, client.get_model_version("credit-model", "1"))
+    text = card_bom.card_bom(record, card_json.card_document(record))  # validated as 1.6
+    found = model_properties(text)
+    assert found["mlwb:signoff:state"] == "signed off"
+    assert found["mlwb:signoff:by"] == "ana"
+    assert found["mlwb:signoff:identity"] == "authenticated"
+    assert found["mlwb:signoff:at"] == record.version.tags[TAG_SIGNOFF_AT]
+    assert found["mlwb:signoff:reason"] == "Approved after review."
+    assert found["mlwb:model:decision"] == "promoted"
 
 
 def test_a_bom_that_breaks_the_1_6_schema_is_refused(judged):

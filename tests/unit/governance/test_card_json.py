@@ -1,10 +1,12 @@
 """The model card as JSON: the Model Card Toolkit layout, values read from a real store,
-metrics per group, NaN as null, and the schema that every document is checked against."""
+metrics per group, NaN as null, the version's sign-off, and the schema that every document is
+checked against."""
 
 from __future__ import annotations
 
 import copy
 import math
+import re
 
 import jsonschema
 import mlflow
@@ -12,7 +14,9 @@ import pytest
 from card_store import log_judged_version, new_store
 
 from mlworkbench.exceptions import CardExportError
-from mlworkbench.governance import card_json, card_record
+from mlworkbench.governance import card_json, card_record, promotion
+from mlworkbench.governance.signoff import signoff_tags
+from mlworkbench.tracking.tags import TAG_SIGNOFF_AT
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +42,13 @@ def test_the_document_validates_against_the_shipped_schema(document):
         "quantitative_analysis",
         "considerations",
         "decision",
+        "signoff",
     }
+    assert (
+        document["schema_version"]
+        == "1.1"
+        == card_json.schema()["properties"]["schema_version"]["const"]
+    )
 
 
 def test_model_details_name_the_version_its_owner_and_references(judged, document):
@@ -136,3 +146,51 @@ def test_a_document_that_breaks_the_schema_is_refused_naming_the_place(document)
     message = str(raised.value)
     assert "considerations: 'users' is a required property" in message
     assert "model_parameters/data/0/rows: -1 is less than the minimum of 0" in message
+
+
+def reread(record):
+    """`record` with its version as the registry holds it now."""
+    fresh = copy.copy(record)
+    fresh.version = mlflow.MlflowClient().get_model_version(record.name, record.number)
+    return fresh
+
+
+def test_a_version_nobody_needs_to_sign_off_says_so(document):
+    assert document["signoff"] == {
+        "state": "none",
+        "by": "",
+        "identity": "",
+        "at": "",
+        "reason": "",
+    }
+
+
+def test_the_signoff_is_exported_awaiting_then_signed_off_with_who_when_and_why(judged):
+    _, record = judged
+    client = mlflow.MlflowClient()
+    promotion.await_signoff(client, record.name, record.number)
+    awaiting = card_json.card_document(reread(record))["signoff"]
+    assert awaiting == {"state": "awaiting", "by": "", "identity": "", "at": "", "reason": ""}
+
+    for key, value in signoff_tags("bo", False, "Fairness gates reviewed by hand.").items():
+        client.set_model_version_tag(record.name, record.number, key, value)
+    signed = reread(record)
+    document = card_json.card_document(signed)  # validated against the schema
+    assert document["signoff"] == {
+        "state": "signed off",
+        "by": "bo",
+        "identity": "unauthenticated",
+        "at": signed.version.tags[TAG_SIGNOFF_AT],
+        "reason": "Fairness gates reviewed by hand.",
+    }
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", document["signoff"]["at"])
+
+
+def test_a_signoff_the_schema_does_not_know_is_refused(document):
+    document["signoff"]["state"] = "maybe"
+    del document["signoff"]["reason"]
+    with pytest.raises(CardExportError) as raised:
+        card_json.validate(document)
+    message = str(raised.value)
+    assert "signoff: 'reason' is a required property" in message
+    assert "signoff/state: 'maybe' is not one of ['awaiting', 'signed off', 'none']" in message

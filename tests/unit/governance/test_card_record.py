@@ -1,5 +1,5 @@
 """Finding what a card export reads: the version a model URI names, its card run, the train
-and explain runs and their tables, in a real SQLite store."""
+and explain runs and their tables, and the version's sign-off, in a real SQLite store."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import pytest
 from card_store import PACKAGES, log_judged_version, new_store
 
 from mlworkbench.exceptions import CardExportError
-from mlworkbench.governance import card_record
+from mlworkbench.governance import card_record, promotion
+from mlworkbench.governance.signoff import signoff_tags
+from mlworkbench.tracking.tags import TAG_SIGNOFF_AT
 
 
 @pytest.fixture(scope="module")
@@ -81,3 +83,20 @@ def test_the_record_holds_the_runs_answers_tables_and_packages_of_its_version(ju
     read = record.groups["sex & age"].set_index("group")
     assert read["selection_rate"].to_dict() == pytest.approx(logged["selection_rate"].to_dict())
     assert record.packages == PACKAGES
+
+
+def test_the_record_carries_the_versions_signoff_as_the_registry_holds_it(judged):
+    client, versions = judged
+    assert card_record.load_record(client, versions[0].version).signoff == ""
+    for key, value in signoff_tags("ana", True, "Gates and checklist reviewed.").items():
+        client.set_model_version_tag("credit-model", "1", key, value)
+    promotion.await_signoff(client, "credit-model", "2")
+
+    signed = card_record.resolve_version(client, "models:/credit-model/1")
+    at = signed.tags[TAG_SIGNOFF_AT]
+    assert card_record.load_record(client, signed).signoff == (
+        f"signed off by ana (authenticated) on {at}: Gates and checklist reviewed."
+    )
+    awaiting = card_record.resolve_version(client, "models:/credit-model@candidate")
+    assert awaiting.version == 2
+    assert card_record.load_record(client, awaiting).signoff == "awaiting sign-off"

@@ -113,13 +113,13 @@ def test_decision_section_says_what_happened_and_why(version):
     promoted = card_sections.decision(version, promotion.Decision("1", checks))
     assert (promoted.title, promoted.anchor) == ("Decision", "decision")
     assert promoted.sentences == [
-        "Version 1 of 'credit' is promoted and is now the champion.",
+        "Version 1 of 'credit' is promoted (now the champion).",
         "PASS: fairness gates: every gate passes",
     ]
     blocked = [promotion.Check("champion", False, "worse")]
     rejected = card_sections.decision(version, promotion.Decision("1", blocked))
     assert rejected.sentences == [
-        "Version 1 of 'credit' is rejected; champion is unchanged.",
+        "Version 1 of 'credit' is rejected; champion unchanged.",
         "BLOCKS: champion: worse",
     ]
 

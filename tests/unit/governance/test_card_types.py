@@ -18,6 +18,7 @@ def test_stage_params_are_the_data_and_every_setting():
         "comparison_rows": 200,
         "seed": 7,
         "production_thresholds": {"p95_ms": 20.0},
+        "require_signoff": False,
     }
 
 
@@ -32,6 +33,7 @@ def test_logged_parameter_names_are_those_of_the_notebook_parameters():
         "comparison_rows": 500,
         "seed": 42,
         "production_thresholds.p95_ms": 50.0,
+        "require_signoff": False,
     }
 
 

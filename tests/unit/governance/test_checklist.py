@@ -8,7 +8,7 @@ import pytest
 from helpers import NOTEBOOKS, write_config
 
 from mlworkbench.exceptions import ConfigError, PromotionError
-from mlworkbench.governance import checklist, privacy, promotion
+from mlworkbench.governance import checklist, privacy, promotion, signoff
 from mlworkbench.pipeline.config import load_config
 
 EVIDENCE = checklist.Evidence("runs:/x/card/governance.json", "#intended")
@@ -144,9 +144,9 @@ def test_manual_promotion_needs_a_reason_and_records_it(registry):
     from helpers import mlwb
 
     with pytest.raises(PromotionError, match="needs a reason"):
-        promotion.promote_by_hand(registry, "m", "1", "  ")
+        signoff.sign_off(registry, "sqlite:///x.db", "m", "1", "  ")
     with pytest.raises(PromotionError, match="no version '9'"):
-        promotion.promote_by_hand(registry, "m", "9", "because")
+        signoff.sign_off(registry, "sqlite:///x.db", "m", "9", "because")
     refused = mlwb("promote", "m", "1")
     assert refused.returncode == 2 and "--reason" in refused.stderr
     done = mlwb("promote", "m", "1", "--reason", "rollback after incident 42")
@@ -156,7 +156,11 @@ def test_manual_promotion_needs_a_reason_and_records_it(registry):
     assert str(registry.get_model_version_by_alias("m", "champion").version) == "1"
     assert version.tags["mlwb.decision"] == "promoted by hand"
     assert version.tags["mlwb.decision_reasons"] == "reason: rollback after incident 42"
-    assert version.tags["mlwb.decided_by"].startswith("manual: ")
+    assert version.tags["mlwb.decided_by"].endswith(" (unauthenticated OS user)")
+    assert version.tags["mlwb.signoff"] == "signed off"
+    assert version.tags["mlwb.signoff_identity"] == "unauthenticated"
+    assert version.tags["mlwb.signoff_reason"] == "rollback after incident 42"
+    assert "signed off by " in done.stdout and "(unauthenticated OS user)" in done.stdout
 
 
 def test_checklist_table_orders_items_by_theme():

@@ -12,7 +12,7 @@ import pytest
 from helpers import mlwb
 
 from mlworkbench.exceptions import PromotionError, RegistryError
-from mlworkbench.governance import promotion
+from mlworkbench.governance import promotion, signoff
 from mlworkbench.tracking import store
 
 REGISTRY_TABLES = ("registered_model_aliases", "model_version_tags", "model_versions")
@@ -91,15 +91,15 @@ def test_the_card_gate_blocks_when_the_champion_cannot_be_read(registry, tmp_pat
 
 def test_manual_promotion_tells_a_missing_version_from_a_broken_store(registry, tmp_path):
     with pytest.raises(PromotionError, match=r"^Registered model 'm' has no version '9'"):
-        promotion.promote_by_hand(registry, "m", "9", "because")
+        signoff.sign_off(registry, "sqlite:///x.db", "m", "9", "because")
     with pytest.raises(PromotionError, match=r"^There is no registered model 'nope'\.$"):
-        promotion.promote_by_hand(registry, "nope", "1", "because")
-    with pytest.raises(PromotionError, match="must be a number such as 3, not 'v1'"):
-        promotion.promote_by_hand(registry, "m", "v1", "because")
+        signoff.sign_off(registry, "sqlite:///x.db", "nope", "1", "because")
+    with pytest.raises(PromotionError, match="^Registered model 'm' has no alias 'v1'"):
+        signoff.sign_off(registry, "sqlite:///x.db", "m", "v1", "because")
     assert promotion.current_champion(registry, "m") is None, "nothing changed"
     break_store(tmp_path)
     with pytest.raises(RegistryError) as caught:
-        promotion.promote_by_hand(registry, "m", "1", "because")
+        signoff.sign_off(registry, "sqlite:///x.db", "m", "1", "because")
     assert str(caught.value) == (
         "The model registry could not look up version 1 of registered model 'm': MlflowException: "
         "(sqlite3.OperationalError) no such table: registered_model_aliases"
