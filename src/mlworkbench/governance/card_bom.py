@@ -80,7 +80,8 @@ def library_component(name: str, version: str) -> Any:
 
 
 def model_component(document: dict[str, Any]) -> Any:
-    """The `machine-learning-model` component (its model card is added after serializing)."""
+    """The `machine-learning-model` component (its model card is added after serializing), with
+    the decision and the human sign-off as properties (`mlwb:signoff:state`, `:by`, ...)."""
     from cyclonedx.model.component import Component, ComponentType
 
     details, parameters = document["model_details"], document["model_parameters"]
@@ -97,6 +98,7 @@ def model_component(document: dict[str, Any]) -> Any:
                 "model:fairness": document["quantitative_analysis"]["fairness_status"],
                 "model:target": parameters["target"],
                 "model:card": details["references"][1]["reference"],
+                **{f"signoff:{k}": v for k, v in document["signoff"].items()},
             }
         ),
     )

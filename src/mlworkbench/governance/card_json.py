@@ -1,6 +1,6 @@
 """The model card as machine-readable JSON, in the field layout of the Model Card Toolkit:
 `model_details`, `model_parameters`, `quantitative_analysis` and `considerations`, plus the
-promotion `decision`.
+promotion `decision` and the human `signoff`.
 
 Every document is checked against the JSON Schema shipped in the package
 (`governance/schemas/model_card.schema.json`) before anyone writes it: `card_document` never
@@ -24,14 +24,29 @@ from mlworkbench.analysis.profiling import source_label
 from mlworkbench.exceptions import CardExportError
 from mlworkbench.governance import checklist
 from mlworkbench.governance.card_record import CardRecord
-from mlworkbench.tracking.tags import TAG_DECIDED_AT, TAG_DECISION, TAG_FAIRNESS, TAG_REASONS
+from mlworkbench.governance.signoff import SIGNED_OFF
+from mlworkbench.tracking.tags import (
+    TAG_DECIDED_AT,
+    TAG_DECISION,
+    TAG_FAIRNESS,
+    TAG_REASONS,
+    TAG_SIGNOFF,
+    TAG_SIGNOFF_AT,
+    TAG_SIGNOFF_BY,
+    TAG_SIGNOFF_IDENTITY,
+    TAG_SIGNOFF_REASON,
+)
 
 # Deferred imports: jsonschema loads inside `validate` only, so that importing this module
 # stays fast.
 
 SCHEMA_FILE = Path(__file__).parent / "schemas" / "model_card.schema.json"
-SCHEMA_VERSION = "1.0"
-"""Version of the workbench's model card schema (`schema_version` of every document)."""
+SCHEMA_VERSION = "1.1"
+"""Version of the workbench's model card schema (`schema_version` of every document); 1.1 added
+the `signoff`."""
+
+SIGNOFF_AWAITING = "awaiting"
+"""The version tag `mlwb.signoff` of a version approved and awaiting a reviewer's sign-off."""
 
 GROUP_RATES = (
     "selection_rate",
@@ -241,6 +256,25 @@ def decision(record: CardRecord) -> dict[str, Any]:
     }
 
 
+def signoff(record: CardRecord) -> dict[str, str]:
+    """The human sign-off recorded on the version: its state, `awaiting` (approved, alias
+    `candidate`), `signed off` or `none`, and for a signed-off version who signed, how their
+    identity is known (`authenticated`, `unauthenticated`), when and why."""
+    tags = record.version.tags
+    state = tags.get(TAG_SIGNOFF, "")
+    signed = state == SIGNED_OFF
+    fields = {
+        "by": TAG_SIGNOFF_BY,
+        "identity": TAG_SIGNOFF_IDENTITY,
+        "at": TAG_SIGNOFF_AT,
+        "reason": TAG_SIGNOFF_REASON,
+    }
+    return {
+        "state": state if state in (SIGNOFF_AWAITING, SIGNED_OFF) else "none",
+        **{key: tags.get(tag, "") if signed else "" for key, tag in fields.items()},
+    }
+
+
 def card_document(record: CardRecord) -> dict[str, Any]:
     """The model card of `record` as a schema-valid JSON document.
 
@@ -254,6 +288,7 @@ def card_document(record: CardRecord) -> dict[str, Any]:
         "quantitative_analysis": quantitative_analysis(record),
         "considerations": considerations(record),
         "decision": decision(record),
+        "signoff": signoff(record),
     }
     validate(document)
     return document

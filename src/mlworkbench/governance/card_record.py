@@ -19,6 +19,7 @@ import pandas as pd
 
 from mlworkbench.exceptions import CardExportError
 from mlworkbench.governance import card_evidence, promotion
+from mlworkbench.governance.signoff import signoff_state
 from mlworkbench.tracking.store import safe_name
 from mlworkbench.tracking.tags import TAG_CARD_RUN, TAG_PACKAGES
 
@@ -65,6 +66,13 @@ class CardRecord:
     @property
     def number(self) -> str:
         return str(self.version.version)
+
+    @property
+    def signoff(self) -> str:
+        """The version's sign-off as people read it (`awaiting sign-off`, `signed off by ana
+        (authenticated) on 2026-11-30 10:12 UTC: reason`), from its tags as the registry held
+        them when the record was read; empty when none is needed or recorded."""
+        return signoff_state(self.version.tags)
 
 
 def parse_model_uri(uri: str) -> tuple[str, str, str]:

@@ -1,8 +1,8 @@
 """Exporting a model version's card for reviewers and auditors: PDF (the card's HTML report
 printed by Chromium), JSON (the Model Card Toolkit field layout, `governance.card_json`) and a
-CycloneDX 1.6 ML-BOM (`governance.card_bom`). Each written file's SHA-256 is tagged on the
-version (`mlwb.card_export.<format>`), so a document handed over can be checked against the
-registry.
+CycloneDX 1.6 ML-BOM (`governance.card_bom`), each with the version's human sign-off as the
+registry holds it at export. Each written file's SHA-256 is tagged on the version
+(`mlwb.card_export.<format>`), so a document handed over can be checked against the registry.
 
 `mlwb card export` writes one format; the runner calls `export_promoted_card` after the card
 stage's report is rendered, which writes all three for a promoted version beside the report
@@ -14,9 +14,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,8 @@ from mlworkbench.governance import card_bom, card_json, card_record
 from mlworkbench.governance.card_evidence import report_artifact
 from mlworkbench.governance.card_record import CardRecord
 from mlworkbench.governance.promotion import AWAITING, PROMOTED
-from mlworkbench.reports import card_pdf
+from mlworkbench.reports import card_pdf, elements
+from mlworkbench.reports.dashboard import promote_command
 from mlworkbench.reports.rendering import write_page
 from mlworkbench.tracking.tags import (
     TAG_CARD_EXPORT_CYCLONEDX,
@@ -34,6 +37,7 @@ from mlworkbench.tracking.tags import (
     TAG_DECISION,
     TAG_MODEL,
     TAG_REPORT,
+    TAG_SIGNOFF,
     TAG_STAGE,
 )
 
@@ -82,6 +86,36 @@ def report_page(client: Any, record: CardRecord, reports_dir: Path, scratch: Pat
     return write_page(scratch / Path(report_artifact(run)).name, text)
 
 
+def signed_page(record: CardRecord, page: Path, scratch: Path) -> Path:
+    """The report to print: a copy of `page` in `scratch` with the version's sign-off as the
+    registry holds it now in a callout at the top (the report was rendered when the card stage
+    judged the version, before anyone signed it off); `page` itself when there is none."""
+    state = record.signoff
+    if not state:
+        return page
+    now = datetime.now(tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+    awaiting = record.version.tags.get(TAG_SIGNOFF) == card_json.SIGNOFF_AWAITING
+    hint = f": a reviewer signs it off with {promote_command(record.name, record.number)}"
+    note = elements.callout(
+        "Sign-off",
+        [
+            state[0].upper() + state[1:] + (hint if awaiting else ""),
+            f"As the model registry recorded it when this PDF was exported ({now}).",
+        ],
+        "warn" if awaiting else "ok",
+    )
+    text = page.read_text(encoding="utf-8")
+    body = re.search(r"<body[^>]*>", text, re.IGNORECASE)
+    at = body.end() if body else 0
+    note = f'<div style="font-family:var(--jp-content-font-family,sans-serif)">{note}</div>'
+    return write_page(scratch / f"{page.stem}.signoff.html", text[:at] + note + text[at:])
+
+
+def printed_page(client: Any, record: CardRecord, reports_dir: Path, scratch: Path) -> Path:
+    """The page the PDF prints: the card run's report with the version's sign-off."""
+    return signed_page(record, report_page(client, record, reports_dir, scratch), scratch)
+
+
 def write_export(record: CardRecord, fmt: str, output: Path, page: Callable[[], Path]) -> None:
     """Write `record`'s card in `fmt` to `output`; `page()` gives the HTML report (PDF only)."""
     if fmt == "pdf":
@@ -107,7 +141,7 @@ def export(client: Any, record: CardRecord, fmt: str, output: Path, reports_dir:
     if fmt not in FORMATS:
         raise CardExportError(f"Unknown export format '{fmt}': use one of {', '.join(FORMATS)}.")
     with tempfile.TemporaryDirectory() as scratch:
-        page = functools.partial(report_page, client, record, reports_dir, Path(scratch))
+        page = functools.partial(printed_page, client, record, reports_dir, Path(scratch))
         write_export(record, fmt, output, page)
     digest = sha256(output)
     client.set_model_version_tag(record.name, record.number, FORMATS[fmt].tag, digest)

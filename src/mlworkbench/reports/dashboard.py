@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import base64
 import io
+import shlex
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mlworkbench.governance.promotion import CANDIDATE, CHAMPION
+from mlworkbench.governance.signoff import signoff_state
 from mlworkbench.reports.formatting import status_word, store_label
 from mlworkbench.reports.rendering import write_page
 from mlworkbench.tracking.tags import TAG_BATCH_DATE, TAG_MONITOR_STATUS, TAG_REPORT, TAG_STAGE
@@ -30,6 +33,10 @@ class ModelHealth:
     name: str
     champion: str = ""
     trained: str = ""
+    signoff: str = ""
+    """The champion's sign-off (`signoff.signoff_state`): empty when none is recorded."""
+    candidate: str = ""
+    """The version alias `candidate` names, approved and awaiting a reviewer's sign-off."""
     last_scored: str = ""
     scored_rows: int = 0
     status: str = ""
@@ -37,6 +44,11 @@ class ModelHealth:
     drifted: list[str] = field(default_factory=list)
     chart: str = ""
     reports: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def promote_command(name: str, version: str) -> str:
+    """The command with which a reviewer signs version `version` of `name` off."""
+    return f"mlwb promote {shlex.quote(name)} {version} --reason '...'"
 
 
 def _when(millis: int | None) -> str:
@@ -98,11 +110,13 @@ def collect(client: Any, reports_dir: Path) -> list[ModelHealth]:
 
     models = []
     for model in client.search_registered_models():
-        health = ModelHealth(model.name)
-        champion = (model.aliases or {}).get("champion")
+        aliases = model.aliases or {}
+        health = ModelHealth(model.name, candidate=str(aliases.get(CANDIDATE, "")))
+        champion = aliases.get(CHAMPION)
         if champion:
             health.champion = str(champion)
             version = client.get_model_version(model.name, str(champion))
+            health.signoff = signoff_state(version.tags)
             if version.run_id:  # a version registered from a path has no run
                 health.trained = _when(client.get_run(version.run_id).info.start_time)
         scored = _runs(client, f"scoring-{model.name}", "score")
@@ -141,6 +155,7 @@ def rebuild(client: Any, reports_dir: Path) -> Path:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("mlworkbench.reports", "templates"), autoescape=True
     )
+    env.globals["promote_command"] = promote_command
     page = env.get_template("monitoring.html.j2").render(
         models=collect(client, reports_dir),
         tracking_uri=store_label(client.tracking_uri),

@@ -174,13 +174,13 @@ def link(href: str, text: str) -> str:
 
 def format_figure(value: float, name: str = "") -> str:
     """A key figure as people read it: shares (`*_share`) as percentages, the monitoring
-    `status_level` in words (OK, WARN, ALERT), `promoted` as yes or no, other numbers as
-    `format_number` writes them (48,842; 32,220.5; 0.0123)."""
+    `status_level` in words (OK, WARN, ALERT), `promoted` and `awaiting_signoff` as yes or no,
+    other numbers as `format_number` writes them (48,842; 32,220.5; 0.0123)."""
     if name.endswith("_share"):
         return format_fixed(value, ".1%")
     if name == "status_level":
         return status_word(value) or format_number(value)
-    if name == "promoted" and value in (0, 1):
+    if name in ("promoted", "awaiting_signoff") and value in (0, 1):
         return "yes" if value else "no"
     return format_number(value)
 
@@ -199,6 +199,7 @@ def key_figure_labels() -> Mapping[str, str]:
         "checklist_fail": "FAIL",
         "checklist_missing": "MISSING",
         "promoted": "promoted",
+        "awaiting_signoff": "awaiting sign-off",
         "rows_per_second": "rows per second",
         "status_level": "monitoring status",
         "max_psi": "largest PSI",

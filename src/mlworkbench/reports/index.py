@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mlworkbench.governance import promotion
+from mlworkbench.governance.signoff import signoff_state
 from mlworkbench.reports import dashboard
 from mlworkbench.reports.elements import experiment_dir, format_figure, key_figure_labels
 from mlworkbench.reports.formatting import (
@@ -177,11 +178,16 @@ class ModelEntry:
     last_decision: str
     decided_at: str
     card: str
+    signoff: str = ""
+    """The champion's sign-off (`signoff.signoff_state`): empty when none is recorded."""
+    candidate: str = ""
+    """The version alias `candidate` names, approved and awaiting a reviewer's sign-off."""
 
 
 def collect_models(client: Any, reports_dir: Path) -> list[ModelEntry]:
-    """Every registered model with its champion, challenger and last decision, linked to the
-    model card that made the decision (when its report is on this disk)."""
+    """Every registered model with its champion (and the champion's sign-off), challenger,
+    candidate awaiting sign-off and last decision, linked to the model card that made the
+    decision (when its report is on this disk)."""
     entries = []
     for model in client.search_registered_models():
         aliases = model.aliases or {}
@@ -192,17 +198,28 @@ def collect_models(client: Any, reports_dir: Path) -> list[ModelEntry]:
             card_run = client.get_model_version(model.name, decided).tags.get(TAG_CARD_RUN, "")
             report = client.get_run(card_run).data.tags.get(TAG_REPORT, "") if card_run else ""
             card = report if report and (reports_dir / report).is_file() else ""
+        champion = str(aliases.get(promotion.CHAMPION, ""))
         entries.append(
             ModelEntry(
                 model.name,
-                str(aliases.get(promotion.CHAMPION, "")),
+                champion,
                 str(aliases.get(promotion.CHALLENGER, "")),
                 f"version {decided}: {tags.get(TAG_LAST_DECISION, '')}" if decided else "",
                 tags.get(TAG_LAST_AT, ""),
                 card,
+                champion_signoff(client, model.name, champion),
+                str(aliases.get(promotion.CANDIDATE, "")),
             )
         )
     return entries
+
+
+def champion_signoff(client: Any, name: str, champion: str) -> str:
+    """The sign-off of version `champion` of `name` as people read it; empty without a
+    champion or a recorded sign-off."""
+    if not champion:
+        return ""
+    return signoff_state(client.get_model_version(name, champion).tags)
 
 
 def render_index(
@@ -221,6 +238,7 @@ def render_index(
         lstrip_blocks=True,
     )
     env.filters["figure"] = format_figure
+    env.globals["promote_command"] = dashboard.promote_command
     experiments = sorted({e.experiment for e in entries})
     compare = {
         name: experiment_dir(output.parent, name).relative_to(output.parent).as_posix()

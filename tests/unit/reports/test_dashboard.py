@@ -1,6 +1,7 @@
 """The monitoring dashboard rebuilt from a real SQLite store: each registered model with its
-champion, last scoring, latest monitoring status (from the monitor runs the version's tags
-point to), most drifted features, trend chart and reports, those needing attention first."""
+champion (and its sign-off, and a candidate awaiting one), last scoring, latest monitoring
+status (from the monitor runs the version's tags point to), most drifted features, trend chart
+and reports, those needing attention first."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import mlflow
 import pytest
 
+from mlworkbench.governance import promotion
 from mlworkbench.reports import dashboard
 from mlworkbench.tracking.tags import (
     TAG_BATCH_DATE,
@@ -19,6 +21,11 @@ from mlworkbench.tracking.tags import (
     TAG_MONITOR_RUN,
     TAG_MONITOR_STATUS,
     TAG_REPORT,
+    TAG_SIGNOFF,
+    TAG_SIGNOFF_AT,
+    TAG_SIGNOFF_BY,
+    TAG_SIGNOFF_IDENTITY,
+    TAG_SIGNOFF_REASON,
     TAG_STAGE,
 )
 
@@ -148,7 +155,11 @@ def test_the_monitoring_page_lists_every_model_with_its_status(monitored, report
     assert [name for name, _ in rows] == ["alpha", "beta", "gamma"]
     alpha, beta, gamma = (row for _, row in rows)
     assert '<span class="badge ALERT">ALERT</span><br><span class="muted">batch 2026-03-02' in alpha
-    assert 'version 1<br><span class="muted">trained 2026-02-28 09:30' in alpha
+    assert (
+        'version 1<br><span class="muted">trained 2026-02-28 09:30</span><br>'
+        '<span class="muted">no sign-off recorded</span></td>'
+    ) in alpha
+    assert "candidate" not in alpha
     assert "1,234 rows" in alpha
     assert "age (0.40), amount (0.30), job (0.12)" in alpha
     assert '<img src="data:image/png;base64,' in alpha
@@ -205,3 +216,63 @@ def test_a_champion_registered_without_a_run_is_listed_without_a_trained_date(cl
     client.set_registered_model_alias("by-hand", "champion", "1")
     (model,) = dashboard.collect(client, tmp_path / "reports")
     assert (model.name, model.champion, model.trained) == ("by-hand", "1", "")
+
+
+@pytest.fixture
+def signed(client, tmp_path):
+    """credit: champion version 1 signed off by an OS user, version 2 awaiting sign-off
+    (alias `candidate`); new: only a candidate, no champion yet."""
+    train_id = finished(client, experiment(client, "credit", tmp_path), T0, {TAG_STAGE: "train"})
+    registered(client, "credit", train_id, tmp_path)
+    for key, value in (
+        (TAG_SIGNOFF_BY, "bo"),
+        (TAG_SIGNOFF_IDENTITY, "unauthenticated"),
+        (TAG_SIGNOFF_AT, "2026-03-02 08:00 UTC"),
+        (TAG_SIGNOFF_REASON, "reviewed <all> gates"),
+        (TAG_SIGNOFF, "signed off"),
+    ):
+        client.set_model_version_tag("credit", "1", key, value)
+    client.create_model_version("credit", (tmp_path / "credit").as_uri(), run_id=train_id)
+    promotion.await_signoff(client, "credit", "2")
+    client.create_registered_model("new")
+    client.create_model_version("new", (tmp_path / "new").as_uri())
+    promotion.await_signoff(client, "new", "1")
+    return client
+
+
+def test_a_champion_shows_its_signoff_and_a_candidate_awaits_one(signed, tmp_path):
+    credit, new = dashboard.collect(signed, tmp_path / "reports")
+    assert (credit.name, credit.champion, credit.candidate) == ("credit", "1", "2")
+    assert credit.signoff == (
+        "signed off by bo (unauthenticated OS user) on 2026-03-02 08:00 UTC: reviewed <all> gates"
+    )
+    assert (new.name, new.champion, new.signoff, new.candidate) == ("new", "", "", "1")
+
+
+def test_the_champion_cell_shows_the_signoff_and_the_candidate_with_the_command(signed, tmp_path):
+    text = dashboard.rebuild(signed, tmp_path / "reports").read_text(encoding="utf-8")
+    cells = dict(
+        re.findall(r"<td><strong>(.*?)</strong></td>\s*<td>.*?</td>\s*<td>(.*?)</td>", text)
+    )
+    assert cells["credit"] == (
+        'version 1<br><span class="muted">trained 2026-03-01 09:30</span><br>'
+        '<span class="muted">signed off by bo (unauthenticated OS user) on 2026-03-02 08:00 UTC: '
+        "reviewed &lt;all&gt; gates</span><br>"
+        '<span class="badge WARN">candidate</span> version 2 awaiting sign-off: '
+        "<code>mlwb promote credit 2 --reason &#39;...&#39;</code>"
+    )
+    assert cells["new"] == (
+        '<span class="muted">none</span><br><span class="badge WARN">candidate</span> version 1 '
+        "awaiting sign-off: <code>mlwb promote new 1 --reason &#39;...&#39;</code>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "command"),
+    [
+        ("credit", "mlwb promote credit 3 --reason '...'"),
+        ("credit risk", "mlwb promote 'credit risk' 3 --reason '...'"),
+    ],
+)
+def test_the_promote_command_quotes_the_model_name_for_the_shell(name, command):
+    assert dashboard.promote_command(name, "3") == command

@@ -150,6 +150,8 @@ def test_link_escapes_its_address_and_its_text():
         (1.0, "promoted", "yes"),
         (0.0, "promoted", "no"),
         (0.5, "promoted", "0.5"),
+        (1.0, "awaiting_signoff", "yes"),
+        (0.0, "awaiting_signoff", "no"),
         (float("nan"), "max_psi", "–"),
         (float("inf"), "", "∞"),
     ],
@@ -164,8 +166,9 @@ def test_key_figure_labels_name_the_figures_stages_log():
     assert labels["status_level"] == "monitoring status"
     assert labels["max_psi"] == "largest PSI"
     assert labels["rows_per_second"] == "rows per second"
+    assert labels["awaiting_signoff"] == "awaiting sign-off"
     eda = ["rows", "columns", "missing_share", "duplicate_rows", "quality_findings"]
-    card = ["checklist_pass", "checklist_fail", "checklist_missing", "promoted"]
+    card = ["checklist_pass", "checklist_fail", "checklist_missing", "promoted", "awaiting_signoff"]
     monitor = ["rows", "status_level", "max_psi"]
     for figure in [*eda, *gate_counts([]), *card, *monitor, "rows_per_second"]:
         assert figure in labels, figure

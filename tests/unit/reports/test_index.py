@@ -1,6 +1,7 @@
 """The report index rebuilt from a real SQLite store: pipeline runs with their stages,
 statuses, reports and key figures, stage notebooks run on their own (interactive runs), the
-registered models with champion and last decision, and every string from the store escaped."""
+registered models with champion (and its sign-off), candidate awaiting sign-off and last
+decision, and every string from the store escaped."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import mlflow
 import pytest
 
+from mlworkbench.governance import promotion
 from mlworkbench.reports.index import (
     INDEX_FILE,
     collect_models,
@@ -32,6 +34,11 @@ from mlworkbench.tracking.tags import (
     TAG_REPORT,
     TAG_RETRY_OF,
     TAG_REUSED_FROM,
+    TAG_SIGNOFF,
+    TAG_SIGNOFF_AT,
+    TAG_SIGNOFF_BY,
+    TAG_SIGNOFF_IDENTITY,
+    TAG_SIGNOFF_REASON,
     TAG_STAGE,
 )
 
@@ -204,9 +211,85 @@ def test_the_index_page_lists_runs_stages_figures_and_models_escaped(client, sto
 
     assert "<h2>Registered models</h2>" in page
     model_row = page[page.index(f"<td>{MODEL}</td>") :].split("</tr>")[0]
-    assert "<td>version 1</td>" in model_row and "<td>version 2</td>" in model_row
+    assert '<td>version 1<br><span class="muted">no sign-off recorded</span></td>' in model_row
+    assert "<td>version 2</td>" in model_row
+    assert model_row.count('<td><span class="muted">-</span></td>') == 1, "no candidate"
     assert '<a href="credit/run1/04-model-card.html">model card</a>' in model_row
     assert (reports_dir / "monitoring.html").is_file(), "the dashboard is rebuilt beside it"
+
+
+@pytest.fixture
+def signed(client, store, tmp_path):
+    """Beside `store`: champion version 1 signed off by a reviewer, and version 3 approved by
+    the card stage and left awaiting sign-off (alias `candidate`)."""
+    for key, value in (
+        (TAG_SIGNOFF_BY, "ana"),
+        (TAG_SIGNOFF_IDENTITY, "authenticated"),
+        (TAG_SIGNOFF_AT, "2026-11-30 10:12 UTC"),
+        (TAG_SIGNOFF_REASON, "fair & <checked>"),
+        (TAG_SIGNOFF, "signed off"),
+    ):
+        client.set_model_version_tag(MODEL, "1", key, value)
+    client.create_model_version(MODEL, (tmp_path / "model").as_uri(), run_id=store["train"])
+    promotion.await_signoff(client, MODEL, "3")
+
+
+def test_collect_models_names_the_champions_signoff_and_the_candidate(
+    client, store, signed, reports_dir
+):
+    (model,) = collect_models(client, reports_dir)
+    assert (model.champion, model.challenger, model.candidate) == ("1", "2", "3")
+    assert model.signoff == (
+        "signed off by ana (authenticated) on 2026-11-30 10:12 UTC: fair & <checked>"
+    )
+
+
+def test_collect_models_without_signoff_or_candidate_leaves_both_empty(client, store, reports_dir):
+    (model,) = collect_models(client, reports_dir)
+    assert (model.champion, model.signoff, model.candidate) == ("1", "", "")
+
+
+def test_a_model_awaiting_its_first_signoff_has_a_candidate_and_no_champion(
+    client, tmp_path, reports_dir
+):
+    client.create_registered_model("high risk")
+    client.create_model_version("high risk", (tmp_path / "model").as_uri())
+    promotion.await_signoff(client, "high risk", "1")
+    (model,) = collect_models(client, reports_dir)
+    assert (model.champion, model.signoff, model.candidate) == ("", "", "1")
+    page = rebuild_index(client, reports_dir).read_text(encoding="utf-8")
+    row = page[page.index("<td>high risk</td>") :].split("</tr>")[0]
+    assert '<td><span class="muted">none yet</span></td>' in row
+    assert "<code>mlwb promote &#39;high risk&#39; 1 --reason &#39;...&#39;</code>" in row
+
+
+def test_the_index_page_shows_the_champions_signoff_and_the_candidate_with_the_command(
+    client, store, signed, reports_dir
+):
+    page = rebuild_index(client, reports_dir).read_text(encoding="utf-8")
+    assert "<th>Champion and its sign-off</th>" in page and "<th>Awaiting sign-off</th>" in page
+    row = page[page.index(f"<td>{MODEL}</td>") :].split("</tr>")[0]
+    assert (
+        '<td>version 1<br><span class="muted">signed off by ana (authenticated) on '
+        "2026-11-30 10:12 UTC: fair &amp; &lt;checked&gt;</span></td>"
+    ) in row
+    assert (
+        '<td><span class="badge WARN">candidate</span> version 3 awaiting sign-off<br>'
+        '<span class="muted">a reviewer signs it off: '
+        "<code>mlwb promote credit-risk 3 --reason &#39;...&#39;</code></span></td>"
+    ) in row
+    assert "<checked>" not in page
+
+
+def test_a_card_runs_awaiting_signoff_figure_reads_yes_or_no(client, store, reports_dir):
+    experiment_id = client.get_experiment_by_name(EXPERIMENT).experiment_id
+    parent = client.create_run(experiment_id, tags={TAG_PIPELINE: "true"}).info.run_id
+    stage_run(
+        client, experiment_id, parent, "card", "04-model-card.ipynb", "FINISHED",
+        {TAG_KEY_FIGURES: "promoted,awaiting_signoff"}, {"promoted": 0, "awaiting_signoff": 1},
+    )  # fmt: skip
+    page = rebuild_index(client, reports_dir).read_text(encoding="utf-8")
+    assert "promoted: no · awaiting sign-off: yes" in run_row(page, parent)
 
 
 def test_a_monitoring_status_level_is_shown_as_a_word_badge(client, store, reports_dir):
