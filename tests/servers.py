@@ -76,15 +76,15 @@ def postgres() -> Iterator[dict]:
 
 @contextmanager
 def team_server(
-    database: dict, folder: Path, timeout: float = 90, admin_password: str = ""
+    database: dict, folder: Path, timeout: float = 90, admin_password: str = "", name="mlflow"
 ) -> Iterator[dict]:
-    """`mlwb server` on `database` (from `postgres`), artifacts under `folder`:
-    {'url', 'log', 'artifacts'}. With `admin_password`, authentication is on and the admin
-    'admin' is created with it (read from the environment only)."""
+    """`mlwb server` on the database `name` of `database` (from `postgres`), artifacts under
+    `folder`: {'url', 'log', 'artifacts', 'settings'}. With `admin_password`, authentication
+    is on and the admin 'admin' is created with it (read from the environment only)."""
     port = free_port()
     settings = folder / "mlwb-server.yaml"
     settings.write_text(
-        f"database: {{host: 127.0.0.1, port: {database['port']}, name: mlflow, user: mlwb}}\n"
+        f"database: {{host: 127.0.0.1, port: {database['port']}, name: {name}, user: mlwb}}\n"
         f"artifacts: {folder / 'artifacts'}\n"
         f"host: 127.0.0.1\nport: {port}\nworkers: 2\nauth: {bool(admin_password)}\n",
         encoding="utf-8",
@@ -106,13 +106,40 @@ def team_server(
             if process.poll() is not None or time.monotonic() > deadline:
                 raise ServerError(f"mlwb server did not start; its log:\n{log.read_text()[-5000:]}")
             time.sleep(1)
-        yield {"url": url, "log": log, "artifacts": folder / "artifacts"}
+        yield {"url": url, "log": log, "artifacts": folder / "artifacts", "settings": settings}
     finally:
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+ROLES = {"sam": "scientist", "sara": "scientist", "rita": "reviewer", "rob": "reviewer"}
+"""The users of the authenticated server, added by the admin with `mlwb users add`."""
+
+
+def user_env(url: str, name: str = "", password: str = "") -> dict[str, str]:
+    """The environment of `name` signed in to the server `url` (nobody when `name` is empty)."""
+    env = with_bin({"MLFLOW_TRACKING_URI": url, "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"})
+    for key in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
+        env.pop(key, None)
+    if name:
+        env.update(MLFLOW_TRACKING_USERNAME=name, MLFLOW_TRACKING_PASSWORD=password)
+    return env
+
+
+def create_database(database: dict, name: str) -> None:
+    """Create the database `name` on the PostgreSQL server `database` (from `postgres`)."""
+    import psycopg2
+
+    connection = psycopg2.connect(
+        host="127.0.0.1", port=database["port"], dbname="mlflow", user="mlwb"
+    )
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
 
 
 @contextmanager

@@ -148,11 +148,15 @@ def refusal(exc: BaseException, uri: str) -> AccessError | None:
             "`mlwb users add`."
         )
     message = getattr(exc, "message", str(exc))
-    detail = message.split("PERMISSION_DENIED: ", 1)[-1] if "PERMISSION_DENIED: " in message else ""
+    who = user or getpass.getuser()
+    if "PERMISSION_DENIED: " in message:  # the workbench's rules say why
+        return AccessError(
+            f"The tracking server {uri} refused '{who}' (403): "
+            + message.split("PERMISSION_DENIED: ", 1)[1]
+        )
     return AccessError(
-        f"The tracking server {uri} does not let '{user or getpass.getuser()}' "
-        f"{refused_action(exc)} (403 permission denied)"
-        + (f": {detail}" if detail else ". Ask an admin for a role that may (mlwb users --help).")
+        f"The tracking server {uri} does not let '{who}' {refused_action(exc)} (403 permission "
+        "denied). Ask an admin for a role that may (mlwb users --help)."
     )
 
 
