@@ -23,8 +23,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv (if missing) and install the project with its dev tools
 
-demo: $(STAMP) ## Run the demo pipeline (German credit), then score and monitor two held-out batches
+demo: $(STAMP) ## Run the demo pipeline (German credit), sign its model off, then score and monitor two held-out batches
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlwb run $(CONFIG)
+	@echo "The demo model is high-risk (EU AI Act): its approved version waits as 'candidate' until a person signs it off."
+	$(BIN)/mlwb promote german-credit-risk candidate --reason "Demo: model card, fairness gates and risk assessment reviewed"
 	$(BIN)/python -m mlworkbench.production.demo reports/demo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlwb score german-credit-risk@champion reports/demo/batch.csv --output reports/demo/scores.csv --id-column application
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/mlwb monitor german-credit-risk@champion reports/demo/batch.csv --id-column application

@@ -18,14 +18,19 @@ MODEL = "test-card-german"
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """The card pipeline run twice in one project, then a weaker, unfair, half-documented
-    challenger."""
+    """The card pipeline run twice in one project, each approved version of this high-risk
+    model signed off by hand, then a weaker, unfair, half-documented challenger."""
     root = tmp_path_factory.mktemp("card")
     config = CONFIGS / "test_card_german.yaml"
-    results = [  # the second run executes every stage again (--force): a new version
-        mlwb("run", str(config), "--project-dir", str(root), "--no-progress", *force)
-        for force in ((), ("--force",))
-    ]
+    results, signoffs = [], []
+    for force in ((), ("--force",)):  # the second run executes every stage again: a new version
+        results.append(
+            mlwb("run", str(config), "--project-dir", str(root), "--no-progress", *force)
+        )
+        reason = f"card {len(results)} reviewed"
+        signoffs.append(
+            mlwb("promote", MODEL, "candidate", "--reason", reason, "--project-dir", str(root))
+        )
     text = config.read_text()
     weak = text.replace(
         "model: xgboost, hyperparameters: {n_estimators: 100, max_depth: 3},",
@@ -41,7 +46,7 @@ def runs(tmp_path_factory):
         mlwb("run", str(weak_config), *stages, "--project-dir", str(root), "--no-progress")
     )
     mlflow.set_tracking_uri(sqlite_uri(root))
-    yield root, results, mlflow.MlflowClient()
+    yield root, results + signoffs, mlflow.MlflowClient()
     mlflow.set_tracking_uri(None)
 
 
@@ -54,13 +59,19 @@ def card_runs(client):
     )
 
 
-def test_first_version_is_promoted_and_the_second_compared_with_it(runs):
+def test_approved_versions_await_sign_off_and_the_second_is_compared_with_the_first(runs):
     _, results, client = runs
-    for result in results[:2]:
+    for result in results[:2] + results[3:]:
         assert result.returncode == 0, result.stderr[-3000:]
-    assert f"Decision: '{MODEL}' version 1 promoted (now the champion)." in results[0].stdout
+    assert (
+        f"Decision: '{MODEL}' version 1 awaiting sign-off (alias 'candidate'); champion "
+        "unchanged until a reviewer signs it off."
+    ) in results[0].stdout
+    assert "SIGN-OFF: required for EU AI Act risk category 'high'" in results[0].stdout
+    assert f"mlwb promote {MODEL} 1 --reason" in results[0].stdout
     assert "PASS: champion: no champion yet" in results[0].stdout
-    assert f"Decision: '{MODEL}' version 2 promoted" in results[1].stdout
+    assert results[3].stdout.startswith(f"'{MODEL}' version 1 is now the champion, signed off by")
+    assert f"Decision: '{MODEL}' version 2 awaiting sign-off" in results[1].stdout
     assert re.search(r"roc_auc 0\.\d+ against 0\.\d+ of champion version 1", results[1].stdout)
     second = card_runs(client)[1]
     card = mlflow.artifacts.load_text(f"runs:/{second.info.run_id}/card/model_card.md")
@@ -68,7 +79,10 @@ def test_first_version_is_promoted_and_the_second_compared_with_it(runs):
     assert "Challenger version 2 against champion version 1" in card
     version = client.get_model_version(MODEL, "2")
     assert version.description.startswith(f"# Model card: {MODEL} version 2")
-    assert version.tags["mlwb.decision"] == "promoted"
+    assert version.tags["mlwb.decision"] == "signed off"
+    assert version.tags["mlwb.signoff"] == "signed off"
+    assert version.tags["mlwb.signoff_reason"] == "card 2 reviewed"
+    assert version.tags["mlwb.signoff_identity"] == "unauthenticated"
     assert version.tags["mlwb.model_card"] == f"runs:/{second.info.run_id}/card/model_card.md"
 
 

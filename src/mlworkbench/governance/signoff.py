@@ -17,6 +17,7 @@ from typing import Any
 
 from mlworkbench.exceptions import PromotionError
 from mlworkbench.governance.promotion import (
+    AWAITING,
     CANDIDATE,
     CHAMPION,
     check_version,
@@ -26,6 +27,7 @@ from mlworkbench.governance.promotion import (
 )
 from mlworkbench.tracking.access import described, identity, refusal
 from mlworkbench.tracking.tags import (
+    TAG_DECISION,
     TAG_REGISTERED_BY,
     TAG_SIGNOFF,
     TAG_SIGNOFF_AT,
@@ -90,7 +92,8 @@ def sign_off(client: Any, uri: str, name: str, reference: str, reason: str) -> S
     try:
         for key, value in signoff_tags(user, authenticated, reason).items():  # refused first
             client.set_model_version_tag(name, number, key, value)
-        record(client, name, number, "promoted by hand", [f"reason: {reason.strip()}"], signer)
+        label = SIGNED_OFF if version.tags.get(TAG_DECISION) == AWAITING else "promoted by hand"
+        record(client, name, number, label, [f"reason: {reason.strip()}"], signer)
         client.set_registered_model_alias(name, CHAMPION, number)
         if CANDIDATE in version.aliases:
             client.delete_registered_model_alias(name, CANDIDATE)
