@@ -20,6 +20,7 @@ from mlworkbench.governance.promotion import (
     AWAITING,
     CANDIDATE,
     CHAMPION,
+    DESCRIPTION_LIMIT,
     check_version,
     current_champion,
     record,
@@ -94,6 +95,8 @@ def sign_off(client: Any, uri: str, name: str, reference: str, reason: str) -> S
             client.set_model_version_tag(name, number, key, value)
         label = SIGNED_OFF if version.tags.get(TAG_DECISION) == AWAITING else "promoted by hand"
         record(client, name, number, label, [f"reason: {reason.strip()}"], signer)
+        signed = signoff_state(client.get_model_version(name, number).tags)
+        client.update_model_version(name, number, description=noted(version.description, signed))
         client.set_registered_model_alias(name, CHAMPION, number)
         if CANDIDATE in version.aliases:
             client.delete_registered_model_alias(name, CANDIDATE)
@@ -102,6 +105,13 @@ def sign_off(client: Any, uri: str, name: str, reference: str, reason: str) -> S
             raise refused from exc
         raise registry_error(name, f"record the sign-off of version {number}", exc) from exc
     return SignedOff(number, previous.version if previous else "", signer)
+
+
+def noted(description: str | None, signed: str) -> str:
+    """A version's description (its card) with the sign-off on top, within what the store
+    keeps."""
+    head = f"**Sign-off:** {signed[0].upper()}{signed[1:]}\n\n"
+    return (head + (description or ""))[:DESCRIPTION_LIMIT]
 
 
 def signoff_tags(user: str, authenticated: bool, reason: str) -> dict[str, str]:

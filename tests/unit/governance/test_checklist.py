@@ -160,6 +160,8 @@ def test_manual_promotion_needs_a_reason_and_records_it(registry):
     assert version.tags["mlwb.signoff"] == "signed off"
     assert version.tags["mlwb.signoff_identity"] == "unauthenticated"
     assert version.tags["mlwb.signoff_reason"] == "rollback after incident 42"
+    assert version.description.startswith("**Sign-off:** Signed off by ")
+    assert version.description.splitlines()[0].endswith(": rollback after incident 42")
     assert "signed off by " in done.stdout and "(unauthenticated OS user)" in done.stdout
 
 
