@@ -108,7 +108,7 @@ def team_server(
             time.sleep(1)
         yield {"url": url, "log": log, "artifacts": folder / "artifacts", "settings": settings}
     finally:
-        process.send_signal(signal.SIGINT)  # as Ctrl-C: gunicorn stops at once (SIGTERM waits 30 s)
+        process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:

@@ -115,7 +115,8 @@ def test_an_approved_version_of_a_scientist_waits_as_candidate(auth_server, vers
         assert version.tags["mlwb.decision"] == "awaiting sign-off"
         assert version.tags["mlwb.signoff"] == "awaiting"
         assert (
-            "SIGN-OFF: this user may not move 'champion'" in version.tags["mlwb.decision_reasons"]
+            "SIGN-OFF: the tracking server moves 'champion' only after"
+            in version.tags["mlwb.decision_reasons"]
         )
         assert client.get_registered_model(MODEL).aliases["candidate"] == versions["sam"]
 
@@ -165,6 +166,10 @@ def test_nobody_signs_off_a_version_they_registered(auth_server, versions, signe
             client.set_model_version_tag(MODEL, versions["rob"], "mlwb.signoff_by", "rob")
         with pytest.raises(MlflowException, match="only the server records"):
             client.set_model_version_tag(MODEL, versions["rob"], "mlwb.registered_by", "sara")
+    with pytest.MonkeyPatch.context() as patch:  # nor without a sign-off record
+        client = client_as(url, signed_in("rita"), patch)
+        with pytest.raises(MlflowException, match="'rita' has not signed version .* off"):
+            client.set_registered_model_alias(MODEL, "champion", versions["rob"])
         assert client.get_model_version(MODEL, versions["rob"]).tags.get("mlwb.signoff") is None
 
 

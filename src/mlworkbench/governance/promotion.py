@@ -260,7 +260,7 @@ def await_signoff(client: Any, name: str, version: str) -> None:
 def apply(client: Any, name: str, decision: Decision, card_run_id: str) -> None:
     """Record a gate decision. An approved version becomes champion, or `candidate` awaiting
     sign-off when it needs one, or when the tracking server does not let this user move
-    `champion` (an authenticated server where only reviewers sign off)."""
+    `champion` (an authenticated server moves it only to a version a person signed off)."""
     by = f"card run {card_run_id}"
     if decision.moves_champion:
         try:
@@ -268,7 +268,7 @@ def apply(client: Any, name: str, decision: Decision, card_run_id: str) -> None:
         except Exception as exc:
             if not is_permission_denied(exc):
                 raise
-            decision.signoff = "this user may not move 'champion' on the tracking server"
+            decision.signoff = "the tracking server moves 'champion' only after a person's sign-off"
     record(client, name, decision.version, decision.label, decision.reasons(), by)
     if decision.promote and decision.signoff:
         await_signoff(client, name, decision.version)

@@ -6,7 +6,8 @@ MLflow's own basic authentication, then refuses (403, with a sentence saying why
 MLflow's permissions cannot express:
 
 - only reviewers and admins move or remove `champion`, and never to a version they registered
-  themselves (four-eyes rule);
+  themselves (four-eyes rule), nor to one they have not signed off (its `mlwb.signoff_*` tags
+  name them), so every champion has its record of who, when and why;
 - only they write a sign-off (`mlwb.signoff_*` tags, `mlwb.signoff` = `signed off`), in their
   own name;
 - `mlwb.registered_by` names the signed-in user when a version is registered (an admin copying
@@ -77,7 +78,8 @@ def refusal(user: str, values: dict[str, Any]) -> str | None:
         if method == "DELETE":
             return None if signs_off(user) else only_reviewers(user, "remove 'champion'")
         if method == "POST":
-            return champion_refusal(user, values.get("name", ""), str(values.get("version", "")))
+            name, version = values.get("name", ""), str(values.get("version", ""))
+            return champion_refusal(user, name, version) or unsigned(user, name, version)
     if endpoint == "model-versions/set-tag":
         return tag_refusal(user, values)
     if endpoint == "model-versions/delete-tag" and protected(values.get("key", "")):
@@ -104,6 +106,18 @@ def champion_refusal(user: str, name: str, version: str, action: str = "move 'ch
     if registered_by == user:
         return four_eyes(user, name, version)
     return None
+
+
+def unsigned(user: str, name: str, version: str) -> str | None:
+    """Why `champion` may not move to `version` yet: `user` has not recorded a sign-off of it
+    (who, when, why), so no champion is without one."""
+    tags = version_tags(name, version)
+    if tags.get(TAG_SIGNOFF) == "signed off" and tags.get(TAG_SIGNOFF_BY) == user:
+        return None
+    return (
+        f"'{user}' has not signed version {version} of '{name}' off; sign it off with a reason "
+        f"first: mlwb promote {name} {version} --reason '...'."
+    )
 
 
 def tag_refusal(user: str, values: dict[str, Any]) -> str | None:

@@ -311,9 +311,11 @@ def mlflow_program() -> str:
     return found
 
 
-GUNICORN_OPTIONS = "--threads 4 --timeout 300"
+GUNICORN_OPTIONS = "--threads 4 --timeout 300 --graceful-timeout 10"
 """MLflow's WSGI app under gunicorn, 4 threads per worker process, 5 minutes for a large
-artifact upload. MLflow's default, uvicorn, answers every request after the first on a kept
+artifact upload, 10 seconds on Ctrl-C or SIGTERM for requests under way (an MLflow worker
+does not exit by itself when its requests are done, so gunicorn's default kept every stop
+waiting 30 seconds). MLflow's default, uvicorn, answers every request after the first on a kept
 alive connection about 40 ms late (the body waits for the client's delayed ACK), and its
 ASGI-only parts (AI gateway, OTLP trace ingestion, job API) are not used by the workbench."""
 
