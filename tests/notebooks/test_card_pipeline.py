@@ -78,7 +78,10 @@ def test_approved_versions_await_sign_off_and_the_second_is_compared_with_the_fi
     assert "## Champion versus challenger" in card
     assert "Challenger version 2 against champion version 1" in card
     version = client.get_model_version(MODEL, "2")
-    assert version.description.startswith(f"# Model card: {MODEL} version 2")
+    signed, card_text = version.description.split("\n\n", 1)  # the sign-off on top of the card
+    assert signed.startswith("**Sign-off:** Signed off by ")
+    assert signed.endswith(": card 2 reviewed")
+    assert card_text.startswith(f"# Model card: {MODEL} version 2")
     assert version.tags["mlwb.decision"] == "signed off"
     assert version.tags["mlwb.signoff"] == "signed off"
     assert version.tags["mlwb.signoff_reason"] == "card 2 reviewed"
