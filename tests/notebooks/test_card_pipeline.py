@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlparse
 
 import mlflow
 import pandas as pd
@@ -176,3 +177,29 @@ def test_the_card_stage_exports_the_promoted_card_as_pdf_json_and_cyclonedx(runs
     assert body_rows_split(pdf) == 0  # and it is cut between rows only
     rejected = client.get_model_version(MODEL, "3").tags
     assert not any(key.startswith("mlwb.card_export.") for key in rejected)
+
+
+def test_a_champion_that_cannot_be_read_blocks_the_challenger(runs):
+    """Fails closed in real kernels: a champion whose model cannot be loaded blocks the next
+    version, the card still renders, and `champion` stays where it was. Last in this module:
+    it breaks the champion of the project the tests above read."""
+    root, _, client = runs
+    artifacts = Path(urlparse(client.get_model_version_download_uri(MODEL, "2")).path)
+    artifacts.rename(artifacts.with_name("gone"))  # the champion's model can no longer be loaded
+    stages = ("--stage", "train", "--stage", "explain", "--stage", "card", "--force")
+    config = CONFIGS / "test_card_german.yaml"
+    again = mlwb("run", str(config), *stages, "--project-dir", str(root), "--no-progress")
+    assert again.returncode == 0, again.stderr[-3000:]
+    blocked = (
+        "BLOCKS: champion: cannot be compared with the champion: "
+        f"Cannot load model 'models:/{MODEL}/2'"
+    )
+    assert f"Decision: '{MODEL}' version 4 rejected; champion unchanged." in again.stdout
+    assert blocked in again.stdout
+    assert str(client.get_model_version_by_alias(MODEL, "champion").version) == "2"
+    version = client.get_model_version(MODEL, "4")
+    assert version.tags["mlwb.decision"] == "rejected"
+    assert blocked in version.tags["mlwb.decision_reasons"]
+    card = mlflow.artifacts.load_text(version.tags["mlwb.model_card"])
+    champion_section = card.split("## Champion versus challenger", 1)[1]
+    assert blocked in champion_section.split("##", 1)[0]

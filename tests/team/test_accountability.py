@@ -32,9 +32,13 @@ def register_as(url: str, env: dict[str, str], model: str = MODEL) -> str:
         for key in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
             patch.setenv(key, env[key])
         mlflow.set_tracking_uri(url)
-        try:
-            mlflow.set_experiment("accountability")
-            with mlflow.start_run():
+        try:  # no active experiment is left behind for later tests in this process
+            client = mlflow.MlflowClient(url)
+            found = client.get_experiment_by_name("accountability")
+            experiment = (
+                found.experiment_id if found else client.create_experiment("accountability")
+            )
+            with mlflow.start_run(experiment_id=experiment):
                 fitted = LogisticRegression().fit(np.eye(4), [0, 1, 0, 1])
                 info = mlflow.sklearn.log_model(fitted, name="model")
             return register_challenger(info.model_uri, model, {})
