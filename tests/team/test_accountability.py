@@ -3,6 +3,8 @@ who may move `champion`, the four-eyes rule, the sign-off record, and no passwor
 
 from __future__ import annotations
 
+import base64
+import json
 import subprocess
 import tempfile
 import urllib.error
@@ -44,6 +46,12 @@ def register_as(url: str, env: dict[str, str], model: str = MODEL) -> str:
             return register_challenger(info.model_uri, model, {})
         finally:
             mlflow.set_tracking_uri(None)
+
+
+def basic(name: str, signed_in) -> str:
+    """The HTTP basic authorization header of user `name`."""
+    password = signed_in(name)["MLFLOW_TRACKING_PASSWORD"]
+    return "Basic " + base64.b64encode(f"{name}:{password}".encode()).decode()
 
 
 def client_as(url: str, env: dict[str, str], patch: pytest.MonkeyPatch) -> mlflow.MlflowClient:
@@ -104,6 +112,17 @@ def test_a_scientist_cannot_move_champion(auth_server, versions, signed_in, tmp_
             client.create_model_version(
                 MODEL, f"models:/{MODEL}/{versions['sam']}", tags={"mlwb.registered_by": "rita"}
             )
+    for content_type in ("application/json", "text/plain"):  # MLflow reads JSON from either
+        removal = urllib.request.Request(
+            f"{url}/api/2.0/mlflow/registered-models/alias",
+            data=json.dumps({"name": MODEL, "alias": "champion"}).encode(),
+            method="DELETE",
+            headers={"Content-Type": content_type, "Authorization": basic("sam", signed_in)},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(removal)
+        assert refused.value.code == 403, content_type
+        assert b"only reviewers and admins remove 'champion'" in refused.value.read()
 
 
 def test_an_approved_version_of_a_scientist_waits_as_candidate(auth_server, versions, signed_in):

@@ -53,12 +53,16 @@ def authenticate() -> Any:
 
 
 def request_values() -> dict[str, Any]:
-    """The request's endpoint (`registered-models/alias`), method, and its query and JSON
-    values."""
+    """The request's endpoint (`registered-models/alias`), method, and the values MLflow's
+    handler acts on: the query of a GET, else the body read as JSON whatever its content type
+    (as MLflow reads it, so a DELETE without a JSON content type is judged as it is done)."""
     from flask import request
 
-    body = request.get_json(silent=True) if request.is_json else None
-    values = {**request.args.to_dict(), **(body if isinstance(body, dict) else {})}
+    if request.method == "GET":
+        values = request.args.to_dict()
+    else:
+        body = request.get_json(force=True, silent=True)
+        values = body if isinstance(body, dict) else {}
     endpoint = request.path.split("/mlflow/", 1)[-1] if "/mlflow/" in request.path else ""
     return {"endpoint": endpoint, "method": request.method, **values}
 
