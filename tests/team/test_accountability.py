@@ -218,3 +218,16 @@ def test_no_password_in_a_log_message_listing_or_settings_file(auth_server, vers
     for where, text in texts.items():
         for name, password in passwords.items():
             assert password not in text, f"the password of {name} is in the {where}"
+
+
+def test_models_logged_through_the_signing_in_server_load_back(auth_server, versions, signed_in):
+    """Artifact uploads pass the rules untouched: the registered model loads and predicts."""
+    with pytest.MonkeyPatch.context() as patch:
+        client_as(auth_server["url"], signed_in("sara"), patch)
+        patch.setenv("MLFLOW_TRACKING_URI", auth_server["url"])
+        mlflow.set_tracking_uri(auth_server["url"])
+        try:
+            model = mlflow.sklearn.load_model(f"models:/{MODEL}/{versions['sara']}")
+        finally:
+            mlflow.set_tracking_uri(None)
+    assert list(model.predict(np.eye(4))) == [0, 1, 0, 1]

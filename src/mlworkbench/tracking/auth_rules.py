@@ -36,6 +36,15 @@ from mlworkbench.tracking.tags import (
 # only a server worker imports them.
 
 CHAMPION = "champion"
+JUDGED = (
+    "registered-models/alias",
+    "model-versions/set-tag",
+    "model-versions/delete-tag",
+    "model-versions/create",
+    "registered-models/delete",
+    "model-versions/delete",
+)
+"""The endpoints the rules below judge; the values of no other request are read."""
 SIGNOFF_TAGS = (TAG_SIGNOFF_AT, TAG_SIGNOFF_BY, TAG_SIGNOFF_IDENTITY, TAG_SIGNOFF_REASON)
 
 
@@ -58,12 +67,14 @@ def request_values() -> dict[str, Any]:
     (as MLflow reads it, so a DELETE without a JSON content type is judged as it is done)."""
     from flask import request
 
+    endpoint = request.path.split("/mlflow/", 1)[-1] if "/mlflow/" in request.path else ""
     if request.method == "GET":
         values = request.args.to_dict()
-    else:
+    elif endpoint in JUDGED:  # never read another body: an artifact upload is streamed to disk
         body = request.get_json(force=True, silent=True)
         values = body if isinstance(body, dict) else {}
-    endpoint = request.path.split("/mlflow/", 1)[-1] if "/mlflow/" in request.path else ""
+    else:
+        values = {}
     return {"endpoint": endpoint, "method": request.method, **values}
 
 
