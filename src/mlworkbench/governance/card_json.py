@@ -24,8 +24,9 @@ from mlworkbench.analysis.profiling import source_label
 from mlworkbench.exceptions import CardExportError
 from mlworkbench.governance import checklist
 from mlworkbench.governance.card_record import CardRecord
-from mlworkbench.governance.signoff import SIGNED_OFF
 from mlworkbench.tracking.tags import (
+    SIGNED_OFF,
+    SIGNOFF_AWAITING,
     TAG_DECIDED_AT,
     TAG_DECISION,
     TAG_FAIRNESS,
@@ -45,7 +46,6 @@ SCHEMA_VERSION = "1.1"
 """Version of the workbench's model card schema (`schema_version` of every document); 1.1 added
 the `signoff`."""
 
-SIGNOFF_AWAITING = "awaiting"
 """The version tag `mlwb.signoff` of a version approved and awaiting a reviewer's sign-off."""
 
 GROUP_RATES = (

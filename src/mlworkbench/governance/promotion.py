@@ -22,6 +22,7 @@ from mlworkbench.analysis.evaluation import LOWER_IS_BETTER
 from mlworkbench.exceptions import PromotionError, RegistryError
 from mlworkbench.tracking.access import is_permission_denied
 from mlworkbench.tracking.tags import (
+    SIGNOFF_AWAITING,
     TAG_CARD,
     TAG_CARD_RUN,
     TAG_DECIDED_AT,
@@ -253,7 +254,7 @@ def signoff_reason(answers: Mapping[str, Any], required: bool) -> str:
 
 def await_signoff(client: Any, name: str, version: str) -> None:
     """Point `candidate` at an approved version and mark it as awaiting sign-off."""
-    client.set_model_version_tag(name, version, TAG_SIGNOFF, "awaiting")
+    client.set_model_version_tag(name, version, TAG_SIGNOFF, SIGNOFF_AWAITING)
     client.set_registered_model_alias(name, CANDIDATE, version)
 
 

@@ -28,6 +28,8 @@ from mlworkbench.governance.promotion import (
 )
 from mlworkbench.tracking.access import described, identity, refusal
 from mlworkbench.tracking.tags import (
+    SIGNED_OFF,
+    SIGNOFF_AWAITING,
     TAG_DECISION,
     TAG_REGISTERED_BY,
     TAG_SIGNOFF,
@@ -36,8 +38,6 @@ from mlworkbench.tracking.tags import (
     TAG_SIGNOFF_IDENTITY,
     TAG_SIGNOFF_REASON,
 )
-
-SIGNED_OFF = "signed off"
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def signoff_state(tags: Mapping[str, str]) -> str:
     by ana (authenticated) on 2026-11-30 10:12 UTC: reason`, or empty (none needed or
     recorded)."""
     state = tags.get(TAG_SIGNOFF, "")
-    if state == "awaiting":
+    if state == SIGNOFF_AWAITING:
         return "awaiting sign-off"
     if state != SIGNED_OFF:
         return ""

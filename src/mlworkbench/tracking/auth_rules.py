@@ -24,6 +24,8 @@ from typing import Any
 
 from mlworkbench.tracking.access import SIGNOFF_ROLES, WORKSPACE
 from mlworkbench.tracking.tags import (
+    SIGNED_OFF,
+    SIGNOFF_AWAITING,
     TAG_REGISTERED_BY,
     TAG_SIGNOFF,
     TAG_SIGNOFF_AT,
@@ -127,7 +129,7 @@ def unsigned(user: str, name: str, version: str) -> str | None:
     """Why `champion` may not move to `version` yet: `user` has not recorded a sign-off of it
     (who, when, why), so no champion is without one."""
     tags = version_tags(name, version)
-    if tags.get(TAG_SIGNOFF) == "signed off" and tags.get(TAG_SIGNOFF_BY) == user:
+    if tags.get(TAG_SIGNOFF) == SIGNED_OFF and tags.get(TAG_SIGNOFF_BY) == user:
         return None
     return (
         f"'{user}' has not signed version {version} of '{name}' off; sign it off with a reason "
@@ -140,7 +142,7 @@ def tag_refusal(user: str, values: dict[str, Any]) -> str | None:
     key, value = values.get("key", ""), str(values.get("value", ""))
     if key == TAG_REGISTERED_BY:
         return None if is_admin(user) else f"only the server records '{TAG_REGISTERED_BY}'."
-    if key not in SIGNOFF_TAGS and not (key == TAG_SIGNOFF and value != "awaiting"):
+    if key not in SIGNOFF_TAGS and not (key == TAG_SIGNOFF and value != SIGNOFF_AWAITING):
         return None
     name, version = values.get("name", ""), str(values.get("version", ""))
     refused = champion_refusal(user, name, version, "sign a version off")

@@ -131,6 +131,12 @@ TAG_SIGNOFF = "mlwb.signoff"
 """Model version: its human sign-off, `awaiting` (approved by the card stage, alias `candidate`)
 or `signed off` (`mlwb promote` by a reviewer moved `champion` to it)."""
 
+SIGNOFF_AWAITING = "awaiting"
+"""Value of `TAG_SIGNOFF`: approved by the card stage, alias `candidate`, awaiting sign-off."""
+
+SIGNED_OFF = "signed off"
+"""Value of `TAG_SIGNOFF`: a person signed the version off and `champion` moved to it."""
+
 TAG_SIGNOFF_AT = "mlwb.signoff_at"
 """Model version: when it was signed off (UTC)."""
 
