@@ -14,6 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from mlworkbench.pipeline import kernels
 from mlworkbench.pipeline.cluster import current_run
 from mlworkbench.pipeline.config import Stage
 from mlworkbench.pipeline.graph import SKIPPED
@@ -73,10 +74,11 @@ class StageExecution:
         from papermill.exceptions import PapermillExecutionError
 
         kernel = self._kernel_for(stage)
-        self._boot_next_kernel(stage)
+        self._boot_ahead()
         try:
             if self._cancelled.is_set():
                 raise KeyboardInterrupt
+            kernels.take_over_warm_up(kernel)
             papermill.execute_notebook(
                 str(stage.notebook),
                 str(output),

@@ -126,15 +126,17 @@ class PipelineRunner(StageExecution):
         """The kernel of `stage`, started now unless it was started in advance."""
         with self._kernel_lock:
             if stage.name not in self._kernels:
-                env = {
-                    **os.environ,
-                    "MLFLOW_TRACKING_URI": self.uri,
-                    PROJECT_ENV: str(self.root),
-                    "MLWB_THREADS": str(self.threads),
-                    "OMP_NUM_THREADS": str(self.threads),
-                }
-                self._kernels[stage.name] = kernels.start_kernel(stage.notebook, env)
+                self._kernels[stage.name] = kernels.start_kernel(stage.notebook, self._kernel_env())
             return self._kernels[stage.name]
+
+    def _kernel_env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "MLFLOW_TRACKING_URI": self.uri,
+            PROJECT_ENV: str(self.root),
+            "MLWB_THREADS": str(self.threads),
+            "OMP_NUM_THREADS": str(self.threads),
+        }
 
     def _drop_kernel(self, stage: Stage) -> None:
         with self._kernel_lock:
@@ -142,12 +144,20 @@ class PipelineRunner(StageExecution):
         if kernel is not None:
             kernels.stop_kernel(kernel)
 
-    def _boot_next_kernel(self, stage: Stage) -> None:
-        """Start the kernel of the next stage in pipeline order while `stage` runs, so it is
-        ready when its turn comes (a kernel not needed after all is stopped)."""
-        later = [s for s in self._stages if s.order > stage.order and s.name not in self._run_ids]
-        if later and not self._cancelled.is_set():
-            self._kernel_for(later[0])
+    def _boot_ahead(self) -> None:
+        """Start the kernels of the next stages in pipeline order that have not started, so
+        they are warm when their turn comes: as many waiting at a time as `jobs`, fewer when
+        memory is short (`kernels.pool_size`). A kernel not needed after all (its stage is
+        reused, or skipped) is stopped."""
+        if self._cancelled.is_set():
+            return
+        with self._kernel_lock:
+            waiting = [name for name in self._kernels if name not in self._began]
+            later = [
+                s for s in self._stages if s.name not in self._began and s.name not in self._kernels
+            ]
+        for stage in later[: max(0, kernels.pool_size(self.jobs) - len(waiting))]:
+            self._kernel_for(stage)
 
     def _start_parent(self, experiment_id: str, stamp: str) -> str:
         from mlflow.entities import Param
@@ -189,7 +199,7 @@ class PipelineRunner(StageExecution):
             self.client  # noqa: B018  (a new SQLite store exists before workers look for it)
             self.executor.check(self.uri, self.config.data_files)
         else:
-            self._kernel_for(stages[0])  # boots while the store is opened and the runs created
+            self._boot_ahead()  # the first kernels boot while the store is opened
         try:
             return self._run_pipeline(stages, graph)
         finally:
@@ -292,6 +302,7 @@ class PipelineRunner(StageExecution):
     def _run_or_reuse(
         self, stage: Stage, experiment_id: str, parent_id: str, run_dir: Path, total: int
     ) -> StageResult:
+        self._began[stage.name] = time.monotonic()  # no kernel is booted ahead for it now
         upstream = self._upstream(stage, self.config.experiment)
         parameters = stage_parameters(
             self.config,

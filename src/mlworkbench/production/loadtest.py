@@ -15,6 +15,7 @@ import pandas as pd
 
 from mlworkbench.analysis import data
 from mlworkbench.production import scoring, serving
+from mlworkbench.tracking import requirements
 from mlworkbench.tracking.tags import TAG_LOADTEST_PREFIX
 
 # Deferred imports: mlflow loads inside the functions that use them, so that importing this module
@@ -146,11 +147,10 @@ def run(
     batch_requests: int = 10,
 ) -> tuple[Any, LoadTestResult]:
     """Start a server for the model, measure it, stop it and tag the figures on the version."""
-    import mlflow
 
     resolved = scoring.resolve(client, reference)
     rows = example_rows(resolved.uri, input_file)
-    model = mlflow.pyfunc.load_model(resolved.uri)
+    model = requirements.load_model(resolved.uri)
     port = serving.free_port()
     process = serving.start(resolved.uri, tracking_uri, port)
     try:

@@ -18,7 +18,6 @@ import io
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from mlworkbench.analysis.personal_data import mask
+from mlworkbench.tracking import requirements
 from mlworkbench.tracking.access import identity
 from mlworkbench.tracking.datasets import schema_sample
 from mlworkbench.tracking.tags import TAG_REGISTERED_BY
@@ -95,15 +95,6 @@ def _quiet_mlflow() -> Iterator[None]:
             lg.setLevel(level)
 
 
-REQUIREMENTS = ("mlflow", "scikit-learn", "xgboost", "pandas", "numpy", "cloudpickle", "pyarrow")
-
-
-def pip_requirements() -> list[str]:
-    """Pinned requirements of a logged model: the versions it was trained with."""
-
-    return [f"{name}=={version(name)}" for name in REQUIREMENTS]
-
-
 def optional_columns(signature: Any, names: Sequence[str]) -> Any:
     """`signature` with the input columns `names` marked optional: the model never reads the
     personal columns, so a batch may leave them out (data minimisation)."""
@@ -131,6 +122,7 @@ def log_model(trained: Any, sample: pd.DataFrame, personal: Sequence[str] = ()) 
     import mlflow
     from mlflow.models import infer_signature
 
+    requirements.warm()
     rows = schema_sample(sample)
     output = predict(trained.pipeline, rows, trained.classes, trained.threshold)
     with _quiet_mlflow():  # its CloudPickle notice is answered in this module's docstring
@@ -140,7 +132,7 @@ def log_model(trained: Any, sample: pd.DataFrame, personal: Sequence[str] = ()) 
             code_paths=[str(Path(__file__).parents[1])],  # the whole mlworkbench package
             signature=optional_columns(infer_signature(rows, output), personal),
             input_example=mask(sample.head(5), personal),
-            pip_requirements=pip_requirements(),
+            pip_requirements=list(requirements.pinned()),
         )
 
 

@@ -23,6 +23,7 @@ from mlworkbench.analysis.explain import fairness
 from mlworkbench.analysis.train_logging import TRAINING_STATISTICS_ARTIFACT
 from mlworkbench.exceptions import ExplainInputError, ScoringInputError
 from mlworkbench.production import drift, scoring
+from mlworkbench.tracking import requirements
 from mlworkbench.tracking.store import artifact_dict, tracking_uri
 from mlworkbench.tracking.tags import TAG_MONITOR_STATUS, TAG_STAGE, TAG_SUMMARY, TAG_TRAIN_RUN
 
@@ -310,7 +311,6 @@ def analyse(
         ScoringInputError: unknown model, or a labels column the batch does not have.
         ExplainInputError: the training run logged no reference statistics.
     """
-    import mlflow  # deferred: heavy
 
     resolved = scoring.resolve(client, reference)
     train = client.get_run(resolved.run_id)
@@ -321,7 +321,7 @@ def analyse(
     personal = _personal_columns(resolved.run_id, features, statistics)
     inputs = features.join(batch[[id_column]]) if id_column in batch.columns else features
     schema = drift.schema_changes(statistics, inputs, (id_column,), [*personal, id_column])
-    loaded = mlflow.pyfunc.load_model(resolved.uri)
+    loaded = requirements.load_model(resolved.uri)
     predictions = _batch_predictions(loaded, inputs, predictions, statistics, schema)
     table = drift.feature_table(statistics, features, settings.thresholds, personal)
     predicted_table = _prediction_drift(resolved.run_id, predictions, settings.thresholds)

@@ -26,7 +26,7 @@ import pandas as pd
 
 from mlworkbench.analysis import data, personal_data
 from mlworkbench.exceptions import ScoringInputError
-from mlworkbench.tracking import store
+from mlworkbench.tracking import requirements, store
 from mlworkbench.tracking.tags import TAG_MODEL, TAG_OUTPUT
 
 # Deferred imports: mlflow and production.jobs (which loads Papermill and the runner) load inside
@@ -299,7 +299,7 @@ def score_batch(
     output = check_output_path(Path(output_path))
     personal = [c for c in personal_columns(resolved.run_id, batch) if c != id_column]
     started = time.perf_counter()
-    loaded = mlflow.pyfunc.load_model(resolved.uri)
+    loaded = requirements.load_model(resolved.uri)
     predictions = predictions_frame(loaded, batch, resolved, id_column)
     seconds = time.perf_counter() - started
     write_atomic(predictions, output)

@@ -24,6 +24,7 @@ from mlworkbench.analysis.data import dataset_digest
 from mlworkbench.analysis.explain import fairness, proxies
 from mlworkbench.analysis.train_stage import TEST_ROWS_ARTIFACT
 from mlworkbench.exceptions import DataError, ExplainInputError
+from mlworkbench.tracking import requirements
 from mlworkbench.tracking.store import artifact_dict, latest_stage_run
 from mlworkbench.tracking.tags import TAG_EXPLAINED_MODEL, TAG_TRAIN_RUN
 
@@ -128,10 +129,9 @@ def latest_training_run(experiment: str) -> str:
 
 def load_workbench_model(model_uri: str) -> tuple[Any, str]:
     """The workbench model behind `model_uri` (pipeline, classes, threshold) and its run id."""
-    import mlflow
 
     try:
-        loaded = mlflow.pyfunc.load_model(model_uri)
+        loaded = requirements.load_model(model_uri)
     except Exception as exc:
         raise ExplainInputError(f"Cannot load model '{model_uri}': {exc}") from exc
     inner = loaded.unwrap_python_model() if hasattr(loaded, "unwrap_python_model") else None
