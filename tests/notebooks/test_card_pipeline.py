@@ -19,14 +19,16 @@ MODEL = "test-card-german"
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """The card pipeline run twice in one project, each approved version of this high-risk
-    model signed off by hand, then a weaker, unfair, half-documented challenger."""
+    """The card pipeline run twice in one project (warm kernels, then cold ones), each approved
+    version of this high-risk model signed off by hand, then a weaker, unfair, half-documented
+    challenger."""
     root = tmp_path_factory.mktemp("card")
     config = CONFIGS / "test_card_german.yaml"
     results, signoffs = [], []
     for force in ((), ("--force",)):  # the second run executes every stage again: a new version
+        cold = {"MLWB_WARM_KERNELS": "0" if force else "1"}  # and starts its kernels cold
         results.append(
-            mlwb("run", str(config), "--project-dir", str(root), "--no-progress", *force)
+            mlwb("run", str(config), "--project-dir", str(root), "--no-progress", *force, env=cold)
         )
         reason = f"card {len(results)} reviewed"
         signoffs.append(
@@ -203,3 +205,36 @@ def test_a_champion_that_cannot_be_read_blocks_the_challenger(runs):
     card = mlflow.artifacts.load_text(version.tags["mlwb.model_card"])
     champion_section = card.split("## Champion versus challenger", 1)[1]
     assert blocked in champion_section.split("##", 1)[0]
+
+
+def visible_text(page: Path) -> tuple[int, str]:
+    """A report's images and visible text, with what differs between two runs of the same
+    inputs (run ids, dates, version numbers, seconds measured) replaced by placeholders."""
+    html = page.read_text(encoding="utf-8")
+    images = html.count("data:image/png;base64")
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", html)
+    for pattern, placeholder in (
+        (r"\b[0-9a-f]{32}\b|\b[0-9a-f]{8}\b", "ID"),
+        (r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?(\.\d+)?", "DATE"),
+        (r"\d{8}-\d{6}", "STAMP"),
+        (r"[Vv]ersion \d+", "version N"),
+        (r"found in [\d.]+ seconds", "found in S seconds"),
+    ):
+        text = re.sub(pattern, placeholder, text)
+    return images, " ".join(text.split())
+
+
+def test_warm_and_cold_kernels_give_the_same_reports_and_metrics(runs):
+    root, _, client = runs
+    experiment = client.get_experiment_by_name(MODEL)
+    for stage in ("eda", "train", "explain"):
+        warm, cold = client.search_runs(
+            [experiment.experiment_id],
+            f"tags.`mlwb.stage` = '{stage}'",
+            order_by=["attributes.start_time ASC"],
+        )[:2]
+        assert warm.data.metrics == cold.data.metrics, stage
+        pages = [root / "reports" / r.data.tags["mlwb.report"] for r in (warm, cold)]
+        assert visible_text(pages[0]) == visible_text(pages[1]), stage
+        assert visible_text(pages[0])[0] > 0 and len(visible_text(pages[0])[1]) > 2000

@@ -7,6 +7,8 @@ specific `DataError` subclass with one clear sentence, never a traceback from pa
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +31,7 @@ from mlworkbench.exceptions import (
     UnknownColumnError,
     UnreadableDataError,
 )
+from mlworkbench.tracking import local_cache
 
 # Deferred imports: dalex, mlflow and sklearn load inside the functions that use them, so that
 # importing this module (from the command line or a notebook) stays fast.
@@ -254,3 +257,36 @@ def dataset_digest(frame: pd.DataFrame) -> str:
     from mlflow.data.digest_utils import compute_pandas_digest
 
     return compute_pandas_digest(frame)
+
+
+DIGESTS = "data-digests.json"
+"""Cache file (`tracking.local_cache`) of the digests of data files, the newest 100."""
+
+
+def cached_digest(spec: DataSpec, frame: Callable[[], pd.DataFrame]) -> str:
+    """`dataset_digest` of the data `spec` describes, loaded by calling `frame`; that of a file
+    is kept in the cache under its path, size and modification time (`source_key`), and read
+    from there while the file is unchanged."""
+    key = source_key(spec)
+    known = (local_cache.read(DIGESTS) or {}) if key else {}
+    if key in known:
+        return known[key]
+    digest = dataset_digest(frame())
+    if key:
+        local_cache.write(DIGESTS, dict(list(known.items())[-99:]) | {key: digest})
+    return digest
+
+
+def source_key(spec: DataSpec) -> str:
+    """The data file's path, size and modification time, with the settings that shape the frame
+    read from it; empty for a bundled dataset or a file that cannot be read."""
+    if is_bundled(spec.source):
+        return ""
+    path = Path(spec.source).resolve()
+    try:
+        stat = path.stat()
+    except OSError:
+        return ""
+    shape = [spec.target, spec.task, spec.sensitive_features, spec.csv]
+    text = json.dumps([str(path), stat.st_size, stat.st_mtime_ns, *shape], default=str)
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -103,19 +103,20 @@ class PipelineConfig:
 
     @property
     def data_digest(self) -> str:
-        """MLflow's digest of the data, computed on first use (it imports MLflow)."""
+        """MLflow's digest of the data, computed on first use (it imports MLflow) unless the
+        cache knows it (`data.cached_digest`)."""
         if not self._digest:
-            frame = self.frame
-            if frame is None:
-                frame = data_module.load_dataset(
-                    self.data.source,
-                    self.data.target,
-                    self.data.task,
-                    self.data.sensitive_features,
-                    self.data.csv,
-                )
-            self._digest, self.frame = data_module.dataset_digest(frame), None
+            self._digest = data_module.cached_digest(self.data, self._validated_frame)
+            self.frame = None
         return self._digest
+
+    def _validated_frame(self) -> Any:
+        if self.frame is not None:
+            return self.frame
+        spec = self.data
+        return data_module.load_dataset(
+            spec.source, spec.target, spec.task, spec.sensitive_features, spec.csv
+        )
 
     def available_stages(self) -> dict[str, Stage]:
         """Every stage the notebooks folder offers, by name, in pipeline order."""

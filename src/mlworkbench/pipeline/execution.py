@@ -61,7 +61,10 @@ class StageExecution:
             else:
                 status, error, run_id = self._execute_remote(stage, output, html, parameters)
         finally:
-            html_path = self._finish_stage(run_id, stage, output, html, status, error)
+            if status == "FINISHED" and self.executor is None:
+                html_path = self._finish_later(run_id, stage, output, html)
+            else:
+                html_path = self._finish_stage(run_id, stage, output, html, status, error)
         return StageResult(
             stage.name, run_id, status, output, html_path, time.perf_counter() - started, error
         )
@@ -131,6 +134,25 @@ class StageExecution:
             f"Stage '{stage.name}' could not run notebook {stage.notebook.name}: "
             f"{reason.rstrip('.')}. Partial output (if any): {output}."
         )
+
+    def _finish_later(self, run_id: str, stage: Stage, output: Path, html: Path) -> Path:
+        """Tag where the report of a finished stage will be, and render and log it in the
+        background (`_finish_stage`), so the next stage starts at once; the pipeline waits
+        for every report before it ends (`_wait_for_reports`)."""
+        self.client.set_tag(run_id, TAG_REPORT, html.relative_to(self.reports_dir).as_posix())
+        self._reports.append(
+            self._report_thread.submit(
+                self._finish_stage, run_id, stage, output, html, "FINISHED", ""
+            )
+        )
+        return html
+
+    def _wait_for_reports(self) -> None:
+        """Wait until the reports of the finished stages are rendered, logged and their runs
+        marked FINISHED; the first error of one of them is raised."""
+        pending, self._reports = self._reports, []
+        for future in pending:
+            future.result()
 
     def _finish_stage(
         self, run_id: str, stage: Stage, output: Path, html: Path, status: str, error: str

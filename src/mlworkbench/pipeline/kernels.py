@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -81,6 +82,9 @@ def _absolute(node: ast.stmt) -> bool:
     )
 
 
+WARM_SWITCH = "MLWB_WARM_KERNELS"
+"""Environment variable: `0` starts kernels cold (no warm-up), to compare or to debug."""
+
 IDLE_CORE = 0.7
 """Share of a core that must be idle for a warming kernel to import its next module."""
 
@@ -139,9 +143,9 @@ def _wait_for_idle_cpu(sample: float = 0.1) -> None:
         continue
 
 
-def start_kernel(notebook: Path, env: Mapping[str, str], warm: bool = True) -> Any:
-    """Launch `notebook`'s kernel in its folder with `env` and return its manager; with `warm`,
-    the kernel imports `warm_up_modules` as it starts.
+def start_kernel(notebook: Path, env: Mapping[str, str], warm: bool | None = None) -> Any:
+    """Launch `notebook`'s kernel in its folder with `env` and return its manager; with `warm`
+    (by default unless `MLWB_WARM_KERNELS=0`), the kernel imports `warm_up_modules` as it starts.
 
     Returns without waiting for the kernel to be ready; Papermill waits when it connects.
     """
@@ -156,6 +160,8 @@ def start_kernel(notebook: Path, env: Mapping[str, str], warm: bool = True) -> A
     )
     # The kernel's own log says only that its loopback ports are unencrypted: keep errors.
     extra = ["--IPKernelApp.log_level=ERROR"]
+    if warm is None:
+        warm = os.environ.get(WARM_SWITCH, "1") != "0"
     if warm:
         line = f"__import__('{__name__}').pipeline.kernels.warm_up({warm_up_modules(nb)!r});"
         extra.append(f"--IPKernelApp.exec_lines={line}")

@@ -17,6 +17,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,8 @@ class PipelineRunner(StageExecution):
         self._began: dict[str, float] = {}
         self._cancelled = threading.Event()
         self._started = 0
+        self._report_thread = ThreadPoolExecutor(1, thread_name_prefix="mlwb-report")
+        self._reports: list[Future] = []
 
     @property
     def client(self) -> Any:
@@ -145,10 +148,8 @@ class PipelineRunner(StageExecution):
             kernels.stop_kernel(kernel)
 
     def _boot_ahead(self) -> None:
-        """Start the kernels of the next stages in pipeline order that have not started, so
-        they are warm when their turn comes: as many waiting at a time as `jobs`, fewer when
-        memory is short (`kernels.pool_size`). A kernel not needed after all (its stage is
-        reused, or skipped) is stopped."""
+        """Start the kernels of the next stages not started yet, to be warm in their turn: at
+        most `kernels.pool_size` waiting. One not needed after all (reused) is stopped."""
         if self._cancelled.is_set():
             return
         with self._kernel_lock:
@@ -243,6 +244,7 @@ class PipelineRunner(StageExecution):
                 outcomes = run_graph(graph, execute, self.jobs, self.cancel, self._heartbeat)
         except KeyboardInterrupt:
             interrupted, outcomes = True, {}
+        self._wait_for_reports()
         for stage in stages:
             if stage.name in done:
                 result.stages.append(done[stage.name])

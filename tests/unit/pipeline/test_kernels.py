@@ -1,0 +1,106 @@
+"""What a stage's kernel imports before its turn, and the pool of kernels waiting warm."""
+
+from __future__ import annotations
+
+import sys
+
+import nbformat
+import pytest
+
+from mlworkbench.pipeline import kernels
+
+
+def notebook(*cells: str, warm_up: list[str] | None = None):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    if warm_up is not None:
+        nb.metadata["mlworkbench"] = {"warm_up": warm_up}
+    return nb
+
+
+def test_warm_up_names_the_common_modules_the_notebooks_imports_and_its_metadata_list():
+    nb = notebook(
+        "x: int = 1  # parameters",
+        "from __future__ import annotations\nimport numpy as np, json\n"
+        "from mlworkbench.analysis import data, screening\nfrom . import local\n"
+        "def later():\n    import hidden\n",
+        "%matplotlib inline\nimport ignored",  # a magic: not Python, skipped
+        "import json",
+        warm_up=["shap", "mlworkbench.tracking.requirements:warm"],
+    )
+    assert kernels.warm_up_modules(nb) == [
+        *kernels.BASE_MODULES,
+        "numpy",
+        "json",
+        "mlworkbench.analysis",
+        "mlworkbench.analysis.data",
+        "mlworkbench.analysis.screening",
+        "shap",
+        "mlworkbench.tracking.requirements:warm",
+    ]
+
+
+def test_every_stage_notebook_warms_up_the_heavy_libraries_of_its_stage():
+    from helpers import NOTEBOOKS
+
+    expected = {
+        "01-eda.ipynb": "data_profiling",
+        "02-train.ipynb": "xgboost",
+        "03-explain.ipynb": "shap",
+        "04-model-card.ipynb": "mlworkbench.governance.card",
+        "05-score.ipynb": "mlflow.pyfunc",
+        "06-monitor.ipynb": "mlflow.pyfunc",
+    }
+    for name, module in expected.items():
+        modules = kernels.warm_up_modules(kernels.read_notebook(NOTEBOOKS / name))
+        assert module in modules, name
+        assert modules[: len(kernels.BASE_MODULES)] == list(kernels.BASE_MODULES)
+
+
+def test_take_over_imports_what_is_left_and_skips_what_fails(monkeypatch):
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)
+    called = []
+    monkeypatch.setattr(kernels, "BASE_MODULES", ())
+    monkeypatch.setattr("mlworkbench.tracking.local_cache.cache_dir", lambda: called.append(1))
+    kernels._pending[:] = [
+        "no_such_module_here",
+        "colorsys",
+        "mlworkbench.tracking.local_cache:cache_dir",
+    ]
+    kernels.take_over()
+    assert kernels._pending == []
+    assert "colorsys" in sys.modules
+    assert called == [1]
+
+
+def test_the_warm_up_thread_stops_when_the_stage_took_over(monkeypatch):
+    calls = []
+
+    def busy(sample=0.1):  # the machine stays busy: the thread never imports by itself
+        calls.append(sample)
+        while kernels._pending:
+            pass
+
+    monkeypatch.setattr(kernels, "_wait_for_idle_cpu", busy)
+    monkeypatch.delitem(sys.modules, "wave", raising=False)
+    thread = kernels.warm_up(["wave"])
+    kernels.take_over()  # the stage starts: imports at once, in its own thread
+    thread.join(timeout=10)
+    assert not thread.is_alive() and "wave" in sys.modules and calls
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 4])
+def test_the_pool_waits_warm_one_kernel_per_job_while_memory_allows(monkeypatch, jobs):
+    import psutil
+
+    assert kernels.pool_size(jobs) == min(
+        jobs, psutil.virtual_memory().available // kernels.KERNEL_MEMORY
+    )
+
+    class Short:
+        available = kernels.KERNEL_MEMORY + 1
+
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: Short)
+    assert kernels.pool_size(jobs) == 1
+    Short.available = kernels.KERNEL_MEMORY - 1
+    assert kernels.pool_size(jobs) == 0
