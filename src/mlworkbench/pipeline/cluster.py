@@ -240,7 +240,10 @@ def run_stage(
         parameters = {**parameters, "mlflow_run_id": run_id, "report_dir": str(pages)}
         kernel = kernels.start_kernel(notebook, env)
         try:
+            kernels.take_over_warm_up(kernel)
             error, killed = _papermill(notebook, output, parameters, kernel, first_run)
+            if not killed:
+                kernels.flush_logging(kernel)
         finally:
             kernels.stop_kernel(kernel)
         if killed:

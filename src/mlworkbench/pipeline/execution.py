@@ -89,8 +89,10 @@ class StageExecution:
                 progress_bar=self.progress,
                 km=kernel,
             )
+            kernels.flush_logging(kernel)
             return "FINISHED", ""
         except PapermillExecutionError as exc:
+            kernels.flush_logging(kernel)
             return "FAILED", failure_message(stage, exc, output, html)
         except KeyboardInterrupt:
             if threading.current_thread() is threading.main_thread():

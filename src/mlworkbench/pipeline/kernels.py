@@ -169,18 +169,26 @@ def start_kernel(notebook: Path, env: Mapping[str, str], warm: bool | None = Non
     return manager
 
 
-def take_over_warm_up(manager: Any, timeout: float = 120) -> None:
-    """Have the kernel of `manager` finish its warm-up at normal priority (`take_over`) before
-    Papermill's first cell: a silent request, outside the history and the notebook."""
+def take_over_warm_up(manager: Any) -> None:
+    """Have the kernel of `manager` finish its warm-up at once (`take_over`), before
+    Papermill's first cell."""
+    _run_silently(manager, f"__import__('{__name__}').pipeline.kernels.take_over()")
+
+
+def flush_logging(manager: Any) -> None:
+    """Have the kernel of `manager` write what it still logs in the background (its notebook
+    may have failed before `store.end_stage_run`), before it is stopped."""
+    if manager.is_alive():
+        _run_silently(manager, "__import__('mlworkbench.tracking.store').tracking.store.flush()")
+
+
+def _run_silently(manager: Any, code: str, timeout: float = 120) -> None:
+    """Run `code` in the kernel as a silent request: outside the notebook and its history."""
     client = manager.blocking_client()
     client.start_channels()
     try:
         client.wait_for_ready(timeout=timeout)
-        client.execute(
-            f"__import__('{__name__}').pipeline.kernels.take_over()",
-            silent=True,
-            store_history=False,
-        )
+        client.execute(code, silent=True, store_history=False)
         client.get_shell_msg(timeout=timeout)
     except (RuntimeError, TimeoutError, queue.Empty):
         pass  # a kernel that died or hangs fails its stage in Papermill, with its message

@@ -50,10 +50,8 @@ NOTE_TAG = "mlflow.note.content"
 
 
 def find_project_root(start: str | Path | None = None) -> Path:
-    """The project folder: the first of `start` and its parents that holds `notebooks/`.
-
-    Falls back to `start` itself, so a notebook copied elsewhere still runs.
-    """
+    """The project folder: the first of `start` and its parents that holds `notebooks/`, else
+    `start` itself, so a notebook copied elsewhere still runs."""
     here = Path(start or Path.cwd()).resolve()
     for candidate in (here, *here.parents):
         if (candidate / "notebooks").is_dir() and (
@@ -105,10 +103,7 @@ def store_problem(uri: str) -> str:
 
 
 def default_artifact_location(uri: str, experiment: str) -> str | None:
-    """Where a new experiment keeps artifacts: `mlruns/` beside a local SQLite file.
-
-    For any other store the server decides (None).
-    """
+    """Where a new experiment keeps artifacts: `mlruns/` beside a SQLite file, else None."""
     if not uri.startswith("sqlite:///"):
         return None
     db_file = Path(uri.removeprefix("sqlite:///"))
@@ -116,13 +111,9 @@ def default_artifact_location(uri: str, experiment: str) -> str | None:
 
 
 def open_client(uri: str) -> Any:
-    """An `MlflowClient` for `uri`, safe when several processes open a new store at once.
-
-    MLflow creates a new SQLite store's tables without a lock, so two processes starting on a
-    new `mlflow.db` can both migrate it and one fails. Here the store is created under a file
-    lock beside it and switched to write-ahead logging, where readers never block the writer
-    (MLflow itself waits up to 20 s for a busy database).
-    """
+    """An `MlflowClient` for `uri`, safe when several processes open a new store at once: a new
+    SQLite store is created under a file lock beside it (MLflow does not lock its migration) and
+    switched to write-ahead logging, where readers never block the writer."""
     import mlflow
 
     if not uri.startswith("sqlite:///"):
@@ -181,6 +172,8 @@ def latest_stage_run(client: Any, experiment: str, stage: str, condition: str = 
 # --- logging from inside a notebook -------------------------------------------------------
 
 _OWNS_RUN = False
+"""Whether the notebook started its run; if not (the runner's run), parameters, metrics and tags
+are logged in the background (MLflow's asynchronous logging) until `flush`."""
 
 
 def start_stage_run(
@@ -228,11 +221,19 @@ def start_stage_run(
 
 
 def end_stage_run() -> None:
-    """Finish the run when the notebook started it; the runner finishes its own runs."""
+    """`flush`, and finish the run when the notebook started it (the runner finishes its own)."""
     import mlflow
 
+    flush()
     if _OWNS_RUN and mlflow.active_run() is not None:
         mlflow.end_run("FINISHED")
+
+
+def flush() -> None:
+    """Wait until what is logged in the background is written (raising its first error)."""
+    mlflow = sys.modules.get("mlflow")
+    if mlflow is not None:  # nothing logged without MLflow imported
+        mlflow.flush_async_logging()
 
 
 def notebook_source(notebook: str, folder: str | Path | None = None) -> str:
@@ -292,15 +293,15 @@ def log_params(params: Mapping[str, Any]) -> None:
     flat = {
         k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in flatten(params).items()
     }
-    mlflow.log_params(flat)
+    mlflow.log_params(flat, synchronous=_OWNS_RUN)
 
 
 def log_key_figures(figures: Mapping[str, float]) -> None:
     """Log metrics and mark them as the figures the report index shows for this stage."""
     import mlflow
 
-    mlflow.log_metrics({k: float(v) for k, v in figures.items()})
-    mlflow.set_tag(TAG_KEY_FIGURES, ",".join(figures))
+    mlflow.log_metrics({k: float(v) for k, v in figures.items()}, synchronous=_OWNS_RUN)
+    mlflow.set_tag(TAG_KEY_FIGURES, ",".join(figures), synchronous=_OWNS_RUN)
 
 
 def log_text_artifact(text: str, artifact_file: str) -> None:
@@ -316,7 +317,8 @@ def log_metrics(metrics: Mapping[str, float], prefix: str = "") -> None:
     import mlflow
 
     mlflow.log_metrics(
-        {f"{prefix}{k}": float(v) for k, v in metrics.items() if math.isfinite(float(v))}
+        {f"{prefix}{k}": float(v) for k, v in metrics.items() if math.isfinite(float(v))},
+        synchronous=_OWNS_RUN,
     )
 
 
@@ -371,7 +373,7 @@ def set_tags(tags: Mapping[str, str]) -> None:
     """Set tags on the active run."""
     import mlflow
 
-    mlflow.set_tags(dict(tags))
+    mlflow.set_tags(dict(tags), synchronous=_OWNS_RUN)
 
 
 def note_markdown(*parts: str | Iterable[str]) -> str:
