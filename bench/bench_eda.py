@@ -19,6 +19,7 @@ from common import (
     bench_project,
     comparison_rows,
     data_dir,
+    fixed_cost_note,
     mlwb_run,
     write_results,
 )
@@ -56,5 +57,6 @@ def run(repeats: int = 5) -> str:
         f"{repeats} alternating repeats.",
         f"Runner overhead: {(ratio - 1) * 100:+.0f}% "
         f"(target < +30%: {'met' if ratio < 1.30 else 'NOT met'}).",
+        fixed_cost_note("eda", plain, runner),
     ]
     return write_results("eda", "EDA stage: mlwb run vs plain computation", rows, notes)

@@ -31,6 +31,7 @@ from common import (
     Side,
     alternate_sides,
     data_dir,
+    fixed_cost_note,
     median_ratio,
     mlwb_run,
     side_rows,
@@ -152,6 +153,7 @@ def run(repeats: int = 3) -> str:
         f"{verdict(overhead < OVERHEAD_TARGET)}).",
         f"adult: current / {BASELINE_COMMIT} = {growth:.2f} (target <= {BASELINE_TARGET}: "
         f"{verdict(growth <= BASELINE_TARGET)}).",
+        fixed_cost_note("adult (current code)", plain, current),
     ]
     return write_results(
         "explain",

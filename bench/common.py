@@ -215,6 +215,25 @@ def median_ratio(values: list[Measurement], base: list[Measurement]) -> float:
     return statistics.median(m.seconds for m in values) / statistics.median(m.seconds for m in base)
 
 
+FIXED_COST_TARGET = 3.0
+"""Seconds a stage may cost beyond its plain computation (warm kernels)."""
+
+
+def fixed_cost_note(label: str, plain: list[Measurement], runner: list[Measurement]) -> str:
+    """The stage's fixed cost: the median wall time of `mlwb run --stage X` minus that of the
+    plain computation, against `FIXED_COST_TARGET`."""
+    import statistics
+
+    cost = statistics.median(m.seconds for m in runner) - statistics.median(
+        m.seconds for m in plain
+    )
+    verdict = "met" if cost <= FIXED_COST_TARGET else "NOT met"
+    return (
+        f"{label}: fixed cost of the stage (median mlwb run - median plain) {cost:.1f} s "
+        f"(target <= {FIXED_COST_TARGET:.0f} s: {verdict})."
+    )
+
+
 def comparison_rows(
     plain: list[Measurement],
     runner: list[Measurement],

@@ -28,6 +28,7 @@ BENCHMARKS = {
     "evaluate": bench_evaluate.run,
     "scale": bench_scale.run,
     "pipeline": bench_pipeline.run,
+    "demo": bench_pipeline.run_demo,
     "sweep": bench_sweep.run,
     "team": bench_team.run,
 }
