@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlworkbench.analysis.screening import ColumnScreen, Screening, screen_columns
+from mlworkbench.analysis import screening
+from mlworkbench.analysis.screening import Screening, screen_columns
 
 # Deferred imports: matplotlib and data_profiling load inside the functions that use them, so that
 # importing this module (from the command line or a notebook) stays fast.
@@ -80,7 +81,7 @@ def quality_table(
     limits = thresholds or QualityThresholds()
     screened = screened or screen_columns(frame, target, limits.high_cardinality)
     decisions = {d.column: d for d in screened.decisions}
-    seen = ColumnScreen(screened).transform(frame)
+    seen = screening.ColumnScreen(screened).transform(frame)
     rows = []
     for name in frame.columns:
         column = frame[name]

@@ -33,19 +33,23 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
 
 from mlworkbench.analysis.text_values import (
-    decimal_years,
+    OTHER,
     is_numeric,
     looks_like_dates,
     number_format,
     parse_numbers,
     text_counts,
 )
+from mlworkbench.analysis.text_values import (
+    decimal_years as decimal_years,
+)
 from mlworkbench.exceptions import UnknownColumnError
 
-OTHER = "other"
+# Deferred imports: screening_step (scikit-learn) loads in `__getattr__`, so that deciding on
+# columns, as the command line does when it validates a config, does not import scikit-learn.
+
 ACTIONS = ("use", "number", "date", "cap", "drop")
 ID_NAME = re.compile(r"(^|[_\s-])(id|uuid|guid|key|code)$|^id[_\s-]|number$", re.I)
 IDENTIFIER_SHARE = 0.95
@@ -267,50 +271,15 @@ def screen_with(
     )
 
 
-class ColumnScreen(TransformerMixin, BaseEstimator):
-    """Applies a `Screening` to raw rows: drops, parses and caps columns, as decided.
+def __getattr__(name: str) -> Any:
+    """`ColumnScreen` lives in `screening_step` (it imports scikit-learn, which the command
+    line does not need to validate a config) and is named here, where pickled models look
+    for it."""
+    if name == "ColumnScreen":
+        from mlworkbench.analysis.screening_step import ColumnScreen
 
-    The output has the used columns in table order, numeric ones as floats (infinite values
-    as missing), categorical ones as they were or capped. Rows keep their index. Columns
-    that are already in their screened form pass through unchanged.
-    """
-
-    def __init__(self, screening: Screening | None = None):
-        self.screening = screening
-
-    def fit(self, rows: pd.DataFrame, y: Any = None) -> ColumnScreen:
-        """Nothing to learn: the decisions were taken on the whole table."""
-        self.n_features_in_ = rows.shape[1]
-        return self
-
-    def transform(self, rows: pd.DataFrame) -> pd.DataFrame:
-        """The columns the model receives, screened."""
-        used = self.screening.used()
-        missing = [d.column for d in used if d.column not in rows.columns]
-        if missing:
-            raise UnknownColumnError(
-                f"The rows lack column(s) the model needs: {', '.join(missing)}."
-            )
-        return pd.DataFrame({d.column: _apply(d, rows[d.column]) for d in used}, index=rows.index)
-
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Names of the used columns."""
-        return np.asarray([d.column for d in self.screening.used()], dtype=object)
-
-
-def _apply(decision: ColumnDecision, values: pd.Series) -> pd.Series:
-    if decision.action == "number":
-        values = parse_numbers(values, decision.number_format)
-    elif decision.action == "date":
-        values = decimal_years(values)
-    elif decision.action == "cap":
-        kept = set(decision.categories)
-        text = values.astype(str)
-        return text.where(text.isin(kept), OTHER).where(values.notna(), np.nan)
-    if decision.kind == "numeric":
-        numbers = pd.to_numeric(values, errors="coerce").astype(float)
-        return numbers.replace([np.inf, -np.inf], np.nan)
-    return values
+        return ColumnScreen
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def split_pipeline(pipeline: Any) -> tuple[Any, Any]:

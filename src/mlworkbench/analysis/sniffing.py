@@ -19,11 +19,12 @@ from typing import Any
 
 import pandas as pd
 
+from mlworkbench.analysis import screening
 from mlworkbench.analysis.csv_format import missing_codes, sniff_options
 from mlworkbench.analysis.data import read_source
 from mlworkbench.analysis.explain.proxies import THRESHOLD, proxy_table
 from mlworkbench.analysis.profiling import quality_table
-from mlworkbench.analysis.screening import ColumnScreen, Screening, is_numeric
+from mlworkbench.analysis.screening import Screening, is_numeric
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 MAX_CLASSES = 20
@@ -176,7 +177,11 @@ def associated_with(
     more: they can stand in for it. Measured as in the explain stage's proxy table, on at most
     `SAMPLE_ROWS` rows."""
     rows = _sample(frame)
-    features = ColumnScreen(screened).transform(rows).drop(columns=list(sensitive), errors="ignore")
+    features = (
+        screening.ColumnScreen(screened)
+        .transform(rows)
+        .drop(columns=list(sensitive), errors="ignore")
+    )
     if not sensitive or features.empty:
         return []
     table = proxy_table(features, rows[list(sensitive)], threshold)

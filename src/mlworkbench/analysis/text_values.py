@@ -8,6 +8,8 @@ import re
 import numpy as np
 import pandas as pd
 
+OTHER = "other"
+"""The value that stands for the rare values of a text column the screening caps."""
 DATE_TEXT = re.compile(
     r"^\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})"
     r"([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?)?\s*$"

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlworkbench.analysis.screening import ColumnScreen
 from mlworkbench.exceptions import DataError, ModelConfigError
 
 # Deferred imports: sklearn and xgboost load inside the functions that use them, so that importing
@@ -129,11 +128,13 @@ def make_pipeline(
     Imputers keep a column that is empty in every training row (as zeros), so the encoded
     columns always line up with the screened ones.
     """
-    # deferred: sklearn (and screening, which imports it) are heavy to import
+    # deferred: sklearn (and the screening step, which imports it) are heavy to import
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import Pipeline, make_pipeline
     from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+    from mlworkbench.analysis.screening_step import ColumnScreen
 
     estimator = make_estimator(model, task, hyperparameters, seed)
     numeric, categorical = screening.features("numeric"), screening.features("categorical")
@@ -161,7 +162,11 @@ def make_pipeline(
         verbose_feature_names_out=False,
     )
     return Pipeline(
-        [("screen", ColumnScreen(screening)), ("preprocess", preprocess), ("model", estimator)]
+        [
+            ("screen", ColumnScreen(screening)),
+            ("preprocess", preprocess),
+            ("model", estimator),
+        ]
     )
 
 
