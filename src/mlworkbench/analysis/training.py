@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mlworkbench.exceptions import DataError, ModelConfigError
+from mlworkbench.tracking import local_cache
 
 # Deferred imports: sklearn and xgboost load inside the functions that use them, so that importing
 # this module (from the command line or a notebook) stays fast.
@@ -108,14 +110,35 @@ def make_estimator(model: str, task: str, hyperparameters: Mapping[str, Any], se
 
 
 def check_settings(values: Mapping[str, Any], task: str) -> list[str]:
-    """Problems with a train stage's model settings, found before any kernel starts."""
+    """Problems with a train stage's model settings, found before any kernel starts.
+
+    The hyperparameters a model accepts are kept in the cache (`tracking.local_cache`) per
+    model, task and version of its library, so that a valid config is checked without
+    importing xgboost or scikit-learn (which takes the command line a second or more)."""
+    model, hyperparameters = values.get("model", "xgboost"), values.get("hyperparameters", {})
+    key = f"{model}:{task}:{_library_version(model)}"
+    accepted = (local_cache.read(HYPERPARAMETERS) or {}).get(key)
+    known = isinstance(accepted, list) and isinstance(hyperparameters, Mapping)
+    if known and set(hyperparameters) <= set(accepted):
+        return []
     try:
-        make_estimator(
-            values.get("model", "xgboost"), task, values.get("hyperparameters", {}), seed=0
-        )
-    except (ModelConfigError, TypeError) as exc:
+        estimator = make_estimator(model, task, hyperparameters, seed=0)
+    except (ModelConfigError, TypeError, AttributeError) as exc:
         return [str(exc)]
+    known = local_cache.read(HYPERPARAMETERS) or {}
+    local_cache.write(HYPERPARAMETERS, known | {key: sorted(estimator.get_params())})
     return []
+
+
+HYPERPARAMETERS = "hyperparameters.json"
+"""Cache file: the hyperparameters each model accepts (`check_settings`)."""
+
+
+def _library_version(model: str) -> str:
+    """The version of the library that implements `model` ("" for an unknown model)."""
+    if model not in MODELS:
+        return ""
+    return version("xgboost" if model == "xgboost" else "scikit-learn")
 
 
 def make_pipeline(

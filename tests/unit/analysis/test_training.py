@@ -128,3 +128,23 @@ def test_reference_statistics_of_personal_columns_hold_no_value():
     assert not [v for v in values if v != "None" and v in text]
     as_before = training.reference_statistics(frame.drop(columns=list(planted)), "risk")
     assert {k: v for k, v in stats["features"].items() if k not in planted} == as_before["features"]
+
+
+def test_valid_settings_are_checked_from_the_cache_once_a_model_was_seen(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    settings = {"model": "xgboost", "hyperparameters": {"max_depth": 3}}
+    assert training.check_settings(settings, "classification") == []
+    real = training.make_estimator
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the estimator was built although its parameters are cached")
+
+    monkeypatch.setattr(training, "make_estimator", refuse)
+    assert training.check_settings(settings, "classification") == []  # from the cache
+    monkeypatch.setattr(training, "make_estimator", real)
+    wrong = {"model": "xgboost", "hyperparameters": {"max_dept": 3}}
+    (problem,) = training.check_settings(wrong, "classification")
+    assert "does not accept the hyperparameter(s) max_dept" in problem
+    assert training.check_settings({"model": "xgbost"}, "classification") == [
+        "Unknown model 'xgbost'. Models: xgboost, linear, random_forest, hist_gradient_boosting."
+    ]
