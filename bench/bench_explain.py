@@ -18,11 +18,7 @@ takes at most 1.5 times the baseline commit's median.
 
 from __future__ import annotations
 
-import io
-import json
-import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 
@@ -30,7 +26,10 @@ from common import (
     REPO,
     Side,
     alternate_sides,
+    commit_config,
+    commit_env,
     data_dir,
+    extract_commit,
     fixed_cost_note,
     median_ratio,
     mlwb_run,
@@ -64,53 +63,14 @@ LABELS = {
 }
 
 
-def extract_baseline(folder: Path) -> Path:
-    """`src/` and `notebooks/` of BASELINE_COMMIT extracted into `folder`; exit when the
-    repository does not hold that commit."""
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", "--format=tar", BASELINE_COMMIT, "src", "notebooks"],
-        capture_output=True,
-        check=False,
-    )
-    if archive.returncode != 0:
-        sys.exit(
-            f"bench: cannot read commit {BASELINE_COMMIT} from {REPO} "
-            f"({archive.stderr.decode(errors='replace').strip()}). The explain benchmark "
-            "compares against that commit: fetch the full history (`git fetch --unshallow`, "
-            "or clone without --depth) and run it again."
-        )
-    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        tar.extractall(folder, filter="data")
-    return folder
-
-
-def baseline_env(tree: Path) -> dict[str, str]:
-    """The environment that makes a Python process (and the kernels it starts) import the
-    package of `tree`; exits if the installed package would be imported instead."""
-    env = {"PYTHONPATH": str(tree / "src")}
-    probe = [sys.executable, "-c", "import mlworkbench; print(mlworkbench.__file__)"]
-    found = subprocess.run(probe, env=env, capture_output=True, text=True, check=True)
-    if not Path(found.stdout.strip()).is_relative_to(tree / "src"):
-        sys.exit(f"bench: PYTHONPATH={env['PYTHONPATH']} imports {found.stdout.strip()}.")
-    return env
-
-
-def baseline_config(config: Path, tree: Path) -> Path:
-    """A copy of `config` beside it whose stages are the notebooks of `tree`."""
-    copy = config.with_name(f"{config.stem}-{BASELINE_COMMIT}.yaml")
-    notebooks = json.dumps(str(tree / "notebooks"))
-    copy.write_text(f"notebooks: {notebooks}\n" + config.read_text("utf-8"), "utf-8")
-    return copy
-
-
 def sides(source: Path, root: Path, config: Path, tree: Path) -> list[Side]:
     """The plain computation, the baseline commit's stage and the current stage."""
     plain = [sys.executable, str(REPO / "bench" / "plain_explain.py")]
     old_main = [sys.executable, "-c", "from mlworkbench.cli.main import main; main()"]
-    old_run = mlwb_run(baseline_config(config, tree), root)[1:]
+    old_run = mlwb_run(commit_config(config, tree, BASELINE_COMMIT), root)[1:]
     return [
         Side("plain", [*plain, str(source), "income", EXPERIMENT, SENSITIVE]),
-        Side("baseline", [*old_main, *old_run, "--stage", "explain"], baseline_env(tree)),
+        Side("baseline", [*old_main, *old_run, "--stage", "explain"], commit_env(tree)),
         Side("current", [*mlwb_run(config, root), "--stage", "explain"]),
     ]
 
@@ -127,7 +87,7 @@ def run(repeats: int = 3) -> str:
         tempfile.TemporaryDirectory(prefix="mlwb-bench-") as tmp,
         tempfile.TemporaryDirectory(prefix="mlwb-bench-baseline-") as old,
     ):
-        tree = extract_baseline(Path(old))
+        tree = extract_commit(BASELINE_COMMIT, Path(old), "explain")
         root, config = trained_project(Path(tmp), CONFIG.format(source=source), "explain")
         compared = sides(source, root, config, tree)
         plain, baseline, current = alternate_sides("adult", compared, root, repeats)

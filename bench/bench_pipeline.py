@@ -23,8 +23,11 @@ from common import (
     REPO,
     Measurement,
     bench_project,
+    commit_config,
+    commit_env,
     comparison_rows,
     data_dir,
+    extract_commit,
     measure,
     mlwb_run,
     write_results,
@@ -118,45 +121,76 @@ DEMO_FORCE_TARGET = 20.0
 """Seconds the demo's four stages may take with --force (warm kernels)."""
 RERUN_TARGET = 0.08
 """Share of the first run an unchanged rerun may take."""
+BEFORE_COMMIT = "18f9292"
+"""The code before warm kernels, the demo's baseline."""
 
 
-def demo_rerun(repeats: int) -> tuple[list[dict], list[str]]:
+def demo_side(config: Path, env: dict[str, str], main: list[str]) -> list[Measurement]:
+    """The demo pipeline in a new project: first run, unchanged rerun, --force."""
+    with tempfile.TemporaryDirectory(prefix="mlwb-bench-demo-") as tmp:
+        root = bench_project(Path(tmp))
+        command = [*main, *mlwb_run(config, root, force=False)[1:]]
+        return [
+            measure("first run", command, root, env),
+            measure("rerun", command, root, env),
+            measure("--force", [*command, "--force"], root, env),
+        ]
+
+
+def demo_rerun(repeats: int, before: Path | None = None) -> tuple[list[dict], list[str]]:
     """The demo pipeline in a new project, then again with nothing changed, then with --force
-    (every stage executed again, in a store that already holds the experiment)."""
-    first, again, forced = [], [], []
+    (every stage executed again, in a store that already holds the experiment); with `before`
+    (the tree of BEFORE_COMMIT) also with that code, alternately."""
     config = REPO / "papermill_configs" / "german_credit.yaml"
     env = {"MLFLOW_TRACKING_URI": ""}
+    sides = {"current": (config, env, [str(Path(sys.executable).with_name("mlwb"))])}
+    if before is not None:
+        old_config = commit_config(config, before, BEFORE_COMMIT, before)
+        old_main = [sys.executable, "-c", "from mlworkbench.cli.main import main; main()"]
+        sides["before"] = (old_config, {**env, **commit_env(before)}, old_main)
+    runs: dict[str, list[list[Measurement]]] = {name: [] for name in sides}
     for i in range(repeats):
-        print(f"  demo repeat {i + 1}/{repeats}", flush=True)
-        with tempfile.TemporaryDirectory(prefix="mlwb-bench-demo-") as tmp:
-            root = bench_project(Path(tmp))
-            command = mlwb_run(config, root, force=False)
-            first.append(measure("first run", command, root, env))
-            again.append(measure("rerun", command, root, env))
-            forced.append(measure("--force", [*command, "--force"], root, env))
-    _check(first + again + forced, "demo")
-    base = statistics.median(m.seconds for m in first)
+        for name, side in sides.items():
+            print(f"  demo repeat {i + 1}/{repeats}: {name}", flush=True)
+            runs[name].append(demo_side(*side))
+    _check([m for side in runs.values() for rep in side for m in rep], "demo")
+    phases = ("first run (every stage executed)", "rerun, nothing changed (every stage reused)",
+              "--force (every stage executed again)")  # fmt: skip
+    by = {(n, k): [rep[k] for rep in reps] for n, reps in runs.items() for k in range(3)}
+    base = statistics.median(m.seconds for m in by["current", 0])
+    label = {"current": "current code", "before": f"code of {BEFORE_COMMIT} (cold kernels)"}
     rows = [
-        _row("first run (every stage executed)", first, base, dataset="demo (german)"),
-        _row("rerun, nothing changed (every stage reused)", again, base, dataset="demo (german)"),
-        _row("--force (every stage executed again)", forced, base, dataset="demo (german)"),
+        _row(f"{phase}, {label[name]}", by[name, k], base, dataset="demo (german)")
+        for k, phase in enumerate(phases)
+        for name in sides
     ]
-    share = statistics.median(m.seconds for m in again) / base
-    force = statistics.median(m.seconds for m in forced)
+    median = {key: statistics.median(m.seconds for m in values) for key, values in by.items()}
+    share, force = median["current", 1] / base, median["current", 2]
     notes = [
         f"demo: the unchanged rerun takes {share:.0%} of the first run (target <= "
         f"{RERUN_TARGET:.0%}: {'met' if share <= RERUN_TARGET else 'NOT met'}).",
         f"demo: the four stages with --force take {force:.1f} s (target <= "
         f"{DEMO_FORCE_TARGET:.0f} s: {'met' if force <= DEMO_FORCE_TARGET else 'NOT met'}).",
     ]
+    if before is not None:
+        notes.append(
+            f"demo: current / {BEFORE_COMMIT}: first run {base / median['before', 0]:.2f}, "
+            f"rerun {median['current', 1] / median['before', 1]:.2f}, --force "
+            f"{force / median['before', 2]:.2f}."
+        )
     return rows, notes
 
 
 def run_demo(repeats: int = 3) -> str:
-    """The demo part alone (`bench/run.py demo`)."""
-    rows, notes = demo_rerun(repeats)
+    """The demo part alone (`bench/run.py demo`), against the code of BEFORE_COMMIT."""
+    with tempfile.TemporaryDirectory(prefix="mlwb-bench-before-") as old:
+        tree = extract_commit(BEFORE_COMMIT, Path(old), "demo")
+        rows, notes = demo_rerun(repeats, tree)
     notes.insert(
-        0, f"{repeats} repeats, each in a new project; ratio: median over the first run's."
+        0,
+        f"{repeats} alternating repeats of both sides, each in a new project; ratio: median over "
+        f"the first run's with the current code. The {BEFORE_COMMIT} side runs the package and "
+        "notebooks before warm kernels.",
     )
     return write_results("demo", "Demo pipeline: first run, unchanged rerun, --force", rows, notes)
 

@@ -245,3 +245,46 @@ def comparison_rows(
         [("plain Python process (baseline)", plain), (runner_label, runner)], **columns
     )
     return rows, median_ratio(runner, plain)
+
+
+def extract_commit(commit: str, folder: Path, purpose: str) -> Path:
+    """`src/` and `notebooks/` of `commit` extracted into `folder`; exit when the repository
+    does not hold that commit (`purpose`: the benchmark that compares against it)."""
+    import io
+    import tarfile
+
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", commit, "src", "notebooks"],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode != 0:
+        sys.exit(
+            f"bench: cannot read commit {commit} from {REPO} "
+            f"({archive.stderr.decode(errors='replace').strip()}). The {purpose} benchmark "
+            "compares against that commit: fetch the full history (`git fetch --unshallow`, "
+            "or clone without --depth) and run it again."
+        )
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
+def commit_env(tree: Path) -> dict[str, str]:
+    """The environment that makes a Python process (and the kernels it starts) import the
+    package of `tree`; exits if the installed package would be imported instead."""
+    env = {"PYTHONPATH": str(tree / "src")}
+    probe = [sys.executable, "-c", "import mlworkbench; print(mlworkbench.__file__)"]
+    found = subprocess.run(probe, env=env, capture_output=True, text=True, check=True)
+    if not Path(found.stdout.strip()).is_relative_to(tree / "src"):
+        sys.exit(f"bench: PYTHONPATH={env['PYTHONPATH']} imports {found.stdout.strip()}.")
+    return env
+
+
+def commit_config(config: Path, tree: Path, commit: str, folder: Path | None = None) -> Path:
+    """A copy of `config` (in `folder`, by default beside it) whose stages are the notebooks
+    of `tree`."""
+    copy = (folder or config.parent) / f"{config.stem}-{commit}.yaml"
+    notebooks = json.dumps(str(tree / "notebooks"))
+    copy.write_text(f"notebooks: {notebooks}\n" + config.read_text("utf-8"), "utf-8")
+    return copy

@@ -4,11 +4,12 @@ A kernel takes seconds to boot and more to import the libraries of its stage (pr
 xgboost, shap, ...). The runner launches the kernel of a stage before the stage's turn: the
 first while it opens the MLflow store and creates the runs, the next ones while earlier stages
 run (`PipelineRunner._boot_ahead`). Each kernel imports its notebook's libraries as it starts
-(`warm_up_modules`: IPython runs the warm-up line before the kernel reports ready, outside the
-history and the notebook's namespace, so execution counts, outputs and variables are
-untouched) and is handed to Papermill. A kernel runs one stage only: when the notebook is done,
-every result is already in MLflow and on disk, so the kernel is stopped at once rather than
-given seconds to shut down politely.
+(`warm_up_modules`, in a background thread that waits for idle CPU; the line that starts it runs
+before the kernel reports ready, outside the history and the notebook's namespace, so execution
+counts, outputs and variables are untouched). When its stage starts, the warm-up stops
+(`take_over`) and the kernel is handed to Papermill. A kernel runs one stage only: when the
+notebook is done, every result is already in MLflow and on disk, so the kernel is stopped at
+once rather than given seconds to shut down politely.
 """
 
 from __future__ import annotations
@@ -106,10 +107,10 @@ def warm_up(names: Iterable[str]) -> threading.Thread:
 
 
 def take_over() -> None:
-    """Import what the warm-up has not imported yet, in this thread and at once (the runner
-    calls it when the kernel's stage starts: from then on the imports are on the stage's
-    critical path)."""
-    _import_pending()
+    """Stop the warm-up after the module it is importing (the runner calls it when the
+    kernel's stage starts): the notebook imports what is left when it needs it, so a stage
+    never waits for a module it does not use, and no import competes with it for the CPU."""
+    _pending.clear()
 
 
 def _import_pending(before_each: Callable[[], None] | None = None) -> None:
@@ -170,8 +171,8 @@ def start_kernel(notebook: Path, env: Mapping[str, str], warm: bool | None = Non
 
 
 def take_over_warm_up(manager: Any) -> None:
-    """Have the kernel of `manager` finish its warm-up at once (`take_over`), before
-    Papermill's first cell."""
+    """Have the kernel of `manager` stop its warm-up (`take_over`) before Papermill's first
+    cell."""
     _run_silently(manager, f"__import__('{__name__}').pipeline.kernels.take_over()")
 
 

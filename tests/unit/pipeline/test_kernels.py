@@ -57,36 +57,28 @@ def test_every_stage_notebook_warms_up_the_heavy_libraries_of_its_stage():
         assert modules[: len(kernels.BASE_MODULES)] == list(kernels.BASE_MODULES)
 
 
-def test_take_over_imports_what_is_left_and_skips_what_fails(monkeypatch):
+def test_the_warm_up_imports_on_idle_cpu_and_skips_what_fails(monkeypatch):
     monkeypatch.delitem(sys.modules, "colorsys", raising=False)
-    called = []
-    monkeypatch.setattr(kernels, "BASE_MODULES", ())
+    called, waited = [], []
+    monkeypatch.setattr(kernels, "_wait_for_idle_cpu", lambda: waited.append(1))
     monkeypatch.setattr("mlworkbench.tracking.local_cache.cache_dir", lambda: called.append(1))
-    kernels._pending[:] = [
-        "no_such_module_here",
-        "colorsys",
-        "mlworkbench.tracking.local_cache:cache_dir",
-    ]
-    kernels.take_over()
-    assert kernels._pending == []
-    assert "colorsys" in sys.modules
-    assert called == [1]
+    names = ["no_such_module_here", "colorsys", "mlworkbench.tracking.local_cache:cache_dir"]
+    kernels.warm_up(names).join(timeout=30)
+    assert kernels._pending == [] and "colorsys" in sys.modules
+    assert called == [1] and len(waited) == 3  # the CPU is checked before every module
 
 
-def test_the_warm_up_thread_stops_when_the_stage_took_over(monkeypatch):
-    calls = []
-
+def test_the_warm_up_stops_when_its_stage_starts(monkeypatch):
     def busy(sample=0.1):  # the machine stays busy: the thread never imports by itself
-        calls.append(sample)
         while kernels._pending:
             pass
 
     monkeypatch.setattr(kernels, "_wait_for_idle_cpu", busy)
     monkeypatch.delitem(sys.modules, "wave", raising=False)
     thread = kernels.warm_up(["wave"])
-    kernels.take_over()  # the stage starts: imports at once, in its own thread
+    kernels.take_over()  # the stage starts: what is left is the notebook's to import
     thread.join(timeout=10)
-    assert not thread.is_alive() and "wave" in sys.modules and calls
+    assert not thread.is_alive() and "wave" not in sys.modules
 
 
 @pytest.mark.parametrize("jobs", [1, 2, 4])
