@@ -89,7 +89,8 @@ class StageExecution:
                 progress_bar=self.progress,
                 km=kernel,
             )
-            kernels.flush_logging(kernel)
+            if self.uri.startswith(("http://", "https://")):  # logged in the background
+                kernels.flush_logging(kernel)
             return "FINISHED", ""
         except PapermillExecutionError as exc:
             kernels.flush_logging(kernel)

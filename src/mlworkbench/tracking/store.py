@@ -171,9 +171,10 @@ def latest_stage_run(client: Any, experiment: str, stage: str, condition: str = 
 
 # --- logging from inside a notebook -------------------------------------------------------
 
-_OWNS_RUN = False
-"""Whether the notebook started its run; if not (the runner's run), parameters, metrics and tags
-are logged in the background (MLflow's asynchronous logging) until `flush`."""
+_OWNS_RUN = False  # whether the notebook started its run (else the runner did)
+_SYNC = True
+"""False in a runner's run on a tracking server: parameters, metrics and tags are logged in the
+background until `flush` (a SQLite file writes faster than MLflow's queue stops and starts)."""
 
 
 def start_stage_run(
@@ -196,10 +197,11 @@ def start_stage_run(
     Returns:
         The id of the active run.
     """
-    global _OWNS_RUN
+    global _OWNS_RUN, _SYNC
     import mlflow
 
     mlflow.set_tracking_uri(tracking_uri())
+    _SYNC = not run_id or not tracking_uri().startswith(("http://", "https://"))
     if mlflow.active_run() is not None:
         mlflow.end_run()
     if run_id:
@@ -231,9 +233,8 @@ def end_stage_run() -> None:
 
 def flush() -> None:
     """Wait until what is logged in the background is written (raising its first error)."""
-    mlflow = sys.modules.get("mlflow")
-    if mlflow is not None:  # nothing logged without MLflow imported
-        mlflow.flush_async_logging()
+    if not _SYNC:
+        sys.modules["mlflow"].flush_async_logging()
 
 
 def notebook_source(notebook: str, folder: str | Path | None = None) -> str:
@@ -293,15 +294,15 @@ def log_params(params: Mapping[str, Any]) -> None:
     flat = {
         k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in flatten(params).items()
     }
-    mlflow.log_params(flat, synchronous=_OWNS_RUN)
+    mlflow.log_params(flat, synchronous=_SYNC)
 
 
 def log_key_figures(figures: Mapping[str, float]) -> None:
     """Log metrics and mark them as the figures the report index shows for this stage."""
     import mlflow
 
-    mlflow.log_metrics({k: float(v) for k, v in figures.items()}, synchronous=_OWNS_RUN)
-    mlflow.set_tag(TAG_KEY_FIGURES, ",".join(figures), synchronous=_OWNS_RUN)
+    mlflow.log_metrics({k: float(v) for k, v in figures.items()}, synchronous=_SYNC)
+    mlflow.set_tag(TAG_KEY_FIGURES, ",".join(figures), synchronous=_SYNC)
 
 
 def log_text_artifact(text: str, artifact_file: str) -> None:
@@ -318,7 +319,7 @@ def log_metrics(metrics: Mapping[str, float], prefix: str = "") -> None:
 
     mlflow.log_metrics(
         {f"{prefix}{k}": float(v) for k, v in metrics.items() if math.isfinite(float(v))},
-        synchronous=_OWNS_RUN,
+        synchronous=_SYNC,
     )
 
 
@@ -373,7 +374,7 @@ def set_tags(tags: Mapping[str, str]) -> None:
     """Set tags on the active run."""
     import mlflow
 
-    mlflow.set_tags(dict(tags), synchronous=_OWNS_RUN)
+    mlflow.set_tags(dict(tags), synchronous=_SYNC)
 
 
 def note_markdown(*parts: str | Iterable[str]) -> str:
