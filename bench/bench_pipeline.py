@@ -158,7 +158,7 @@ def demo_rerun(repeats: int, before: Path | None = None) -> tuple[list[dict], li
               "--force (every stage executed again)")  # fmt: skip
     by = {(n, k): [rep[k] for rep in reps] for n, reps in runs.items() for k in range(3)}
     base = statistics.median(m.seconds for m in by["current", 0])
-    label = {"current": "current code", "before": f"code of {BEFORE_COMMIT} (cold kernels)"}
+    label = {"current": "current code", "before": f"code of {BEFORE_COMMIT} (before warm kernels)"}
     rows = [
         _row(f"{phase}, {label[name]}", by[name, k], base, dataset="demo (german)")
         for k, phase in enumerate(phases)
