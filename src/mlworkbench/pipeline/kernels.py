@@ -19,6 +19,7 @@ import importlib
 import os
 import queue
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,8 @@ WARM_SWITCH = "MLWB_WARM_KERNELS"
 IDLE_CORE = 0.7
 """Share of a core that must be idle for a warming kernel to import its next module."""
 
+WARM_UP_THREAD = "mlwb-warm-up"
+
 _pending: list[str] = []
 """The warm-up's names not imported yet (in a kernel)."""
 
@@ -97,11 +100,23 @@ def warm_up(names: Iterable[str]) -> threading.Thread:
     """Import `names` in a background thread (run inside a starting kernel) that takes only
     CPU the running stages leave idle (`_wait_for_idle_cpu`), until its own stage starts
     (`take_over`). A name that fails to import is skipped: the notebook meets the same error in
-    its own cell, at its place."""
+    its own cell, at its place.
+
+    Warnings the imports raise are not shown: once the stage runs, the kernel would print them
+    into its running cell, with the machine's paths, before the notebook has set up its notes
+    (`reports.elements.prepare_notebook`), which silences or rewords them when it imports the
+    same modules itself."""
     _pending[:] = names
     thread = threading.Thread(
-        target=_import_pending, args=(_wait_for_idle_cpu,), name="mlwb-warm-up", daemon=True
+        target=_import_pending, args=(_wait_for_idle_cpu,), name=WARM_UP_THREAD, daemon=True
     )
+    shown = warnings.showwarning
+
+    def show(*args: Any, **kwargs: Any) -> None:
+        if threading.current_thread() is not thread:
+            shown(*args, **kwargs)
+
+    warnings.showwarning = show
     thread.start()
     return thread
 

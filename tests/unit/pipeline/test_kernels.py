@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 import nbformat
 import pytest
@@ -96,3 +97,18 @@ def test_the_pool_waits_warm_one_kernel_per_job_while_memory_allows(monkeypatch,
     assert kernels.pool_size(jobs) == 1
     Short.available = kernels.KERNEL_MEMORY - 1
     assert kernels.pool_size(jobs) == 0
+
+
+def test_warnings_of_the_warm_up_imports_are_not_shown(monkeypatch, tmp_path):
+    (tmp_path / "noisy_module_here.py").write_text("import warnings\nwarnings.warn('noise')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "noisy_module_here", raising=False)
+    shown = []
+    monkeypatch.setattr(warnings, "showwarning", lambda *args, **kwargs: shown.append(args[0]))
+    monkeypatch.setattr(kernels, "_wait_for_idle_cpu", lambda: None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        kernels.warm_up(["noisy_module_here"]).join(timeout=30)
+        assert "noisy_module_here" in sys.modules and shown == []
+        warnings.warn("a warning of the notebook's own", stacklevel=1)
+    assert [str(w) for w in shown] == ["a warning of the notebook's own"]
