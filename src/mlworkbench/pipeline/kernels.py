@@ -15,6 +15,7 @@ once rather than given seconds to shut down politely.
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib
 import os
 import queue
@@ -28,7 +29,7 @@ from typing import Any
 # so that importing this module (from the command line or a notebook) stays fast.
 
 BASE_MODULES = ("matplotlib.pyplot", "pandas", "mlflow.store.tracking.sqlalchemy_store")
-"""Modules every stage imports."""
+"""Modules every stage imports; every kernel imports them as it starts, cold ones too."""
 
 KERNEL_MEMORY = 1_500_000_000
 """Bytes a warm kernel is assumed to need: kernels are started ahead only while the machine has
@@ -85,7 +86,8 @@ def _absolute(node: ast.stmt) -> bool:
 
 
 WARM_SWITCH = "MLWB_WARM_KERNELS"
-"""Environment variable: `0` starts kernels cold (no warm-up), to compare or to debug."""
+"""Environment variable: `0` starts kernels without the stage warm-up (only `BASE_MODULES`), to
+compare or to debug."""
 
 IDLE_CORE = 0.7
 """Share of a core that must be idle for a warming kernel to import its next module."""
@@ -106,7 +108,10 @@ def warm_up(names: Iterable[str]) -> threading.Thread:
     into its running cell, with the machine's paths, before the notebook has set up its notes
     (`reports.elements.prepare_notebook`), which silences or rewords them when it imports the
     same modules itself."""
-    _pending[:] = names
+    for module in BASE_MODULES:  # at once, before the kernel reports ready: what they print
+        with contextlib.suppress(Exception):  # goes to the kernel's log, not to a cell
+            importlib.import_module(module)
+    _pending[:] = [name for name in names if name not in BASE_MODULES]
     thread = threading.Thread(
         target=_import_pending, args=(_wait_for_idle_cpu,), name=WARM_UP_THREAD, daemon=True
     )
@@ -160,8 +165,9 @@ def _wait_for_idle_cpu(sample: float = 0.1) -> None:
 
 
 def start_kernel(notebook: Path, env: Mapping[str, str], warm: bool | None = None) -> Any:
-    """Launch `notebook`'s kernel in its folder with `env` and return its manager; with `warm`
-    (by default unless `MLWB_WARM_KERNELS=0`), the kernel imports `warm_up_modules` as it starts.
+    """Launch `notebook`'s kernel in its folder with `env` and return its manager. It imports
+    `BASE_MODULES` as it starts and, with `warm` (by default unless `MLWB_WARM_KERNELS=0`), then
+    the rest of `warm_up_modules` in the background.
 
     Returns without waiting for the kernel to be ready; Papermill waits when it connects.
     """
@@ -178,9 +184,9 @@ def start_kernel(notebook: Path, env: Mapping[str, str], warm: bool | None = Non
     extra = ["--IPKernelApp.log_level=ERROR"]
     if warm is None:
         warm = os.environ.get(WARM_SWITCH, "1") != "0"
-    if warm:
-        line = f"__import__('{__name__}').pipeline.kernels.warm_up({warm_up_modules(nb)!r});"
-        extra.append(f"--IPKernelApp.exec_lines={line}")
+    names = warm_up_modules(nb) if warm else []
+    line = f"__import__('{__name__}').pipeline.kernels.warm_up({names!r});"
+    extra.append(f"--IPKernelApp.exec_lines={line}")
     manager.start_kernel(cwd=str(notebook.parent), env=dict(env), extra_arguments=extra)
     return manager
 
