@@ -139,20 +139,20 @@ class StageExecution:
         )
 
     def _finish_later(self, run_id: str, stage: Stage, output: Path, html: Path) -> Path:
-        """Tag where the report of a finished stage will be, and render and log it in the
-        background (`_finish_stage`), so the next stage starts at once; the pipeline waits
-        for every report before it ends (`_wait_for_reports`)."""
+        """Tag where the report of a finished stage will be and mark its run FINISHED (so
+        another pipeline of a sweep reuses it at once), and render and log the report in the
+        background (`_write_report`), so the next stage starts at once; the pipeline waits for
+        every report before it ends (`_wait_for_reports`)."""
         self.client.set_tag(run_id, TAG_REPORT, html.relative_to(self.reports_dir).as_posix())
+        self.client.set_terminated(run_id, "FINISHED")
         self._reports.append(
-            self._report_thread.submit(
-                self._finish_stage, run_id, stage, output, html, "FINISHED", ""
-            )
+            self._report_thread.submit(self._write_report, run_id, stage, output, html, True)
         )
         return html
 
     def _wait_for_reports(self) -> None:
-        """Wait until the reports of the finished stages are rendered, logged and their runs
-        marked FINISHED; the first error of one of them is raised."""
+        """Wait until the reports of the finished stages are rendered and logged; the first
+        error of one of them is raised."""
         pending, self._reports = self._reports, []
         for future in pending:
             future.result()
@@ -160,20 +160,26 @@ class StageExecution:
     def _finish_stage(
         self, run_id: str, stage: Stage, output: Path, html: Path, status: str, error: str
     ) -> Path | None:
-        html_path = None
-        if output.exists():
-            html_path = notebook_to_html(output, html, title=stage.report_stem)
-            self.client.log_artifact(run_id, str(output), "notebook")
-            self.client.log_artifact(run_id, str(html_path), "report")
-            self.client.set_tag(
-                run_id, TAG_REPORT, html_path.relative_to(self.reports_dir).as_posix()
-            )
-            if status == "FINISHED" and stage.name == "card":  # a promoted card: PDF, JSON, BOM
-                export_promoted_card(self.client, run_id, html_path, self.reports_dir, self.echo)
+        html_path = self._write_report(run_id, stage, output, html, status == "FINISHED")
         if error and status != "KILLED":
             self.client.set_tag(run_id, TAG_ERROR, error[:5000])
             store.write_note(self.client, run_id, error)
         self.client.set_terminated(run_id, status)
+        return html_path
+
+    def _write_report(
+        self, run_id: str, stage: Stage, output: Path, html: Path, finished: bool
+    ) -> Path | None:
+        """Render the executed notebook as the stage's report and log both on its run (with a
+        promoted card's PDF, JSON and BOM); None when there is no executed notebook."""
+        if not output.exists():
+            return None
+        html_path = notebook_to_html(output, html, title=stage.report_stem)
+        self.client.log_artifact(run_id, str(output), "notebook")
+        self.client.log_artifact(run_id, str(html_path), "report")
+        self.client.set_tag(run_id, TAG_REPORT, html_path.relative_to(self.reports_dir).as_posix())
+        if finished and stage.name == "card":  # a promoted card: PDF, JSON, BOM
+            export_promoted_card(self.client, run_id, html_path, self.reports_dir, self.echo)
         return html_path
 
     def _source_tags(self, stage: Stage | None = None) -> dict[str, str]:
