@@ -13,6 +13,7 @@ champion yet"; any other registry error raises `RegistryError` or blocks the ver
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -231,6 +232,18 @@ def record(client: Any, name: str, version: str, decision: str, reasons: list[st
         (TAG_LAST_VERSION, str(version)),
         (TAG_LAST_AT, when),
     ):
+        set_model_tag(client, name, key, value)
+
+
+def set_model_tag(client: Any, name: str, key: str, value: str) -> None:
+    """Set a tag of registered model `name`. When another pipeline sets the same tag at the
+    same instant, a database server refuses the second insert (its unique key); once more,
+    the tag exists and is updated."""
+    try:
+        client.set_registered_model_tag(name, key, value)
+    except Exception as exc:  # MLflow's REST or store exception, whichever the store raises
+        if not re.search(r"unique|already exists", str(exc), re.IGNORECASE):
+            raise
         client.set_registered_model_tag(name, key, value)
 
 

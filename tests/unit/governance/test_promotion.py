@@ -138,3 +138,24 @@ def test_promote_command_fails_fast_on_an_unreachable_server(tmp_path):
     )  # fmt: skip
     assert missing_store.returncode == 5
     assert f"tracking store {tmp_path / 'mlflow.db'} does not exist here" in missing_store.stderr
+
+
+def test_a_model_tag_set_at_once_by_another_pipeline_is_set_again():
+    class Client:
+        def __init__(self, error):
+            self.error, self.calls = error, []
+
+        def set_registered_model_tag(self, name, key, value):
+            self.calls.append((name, key, value))
+            if len(self.calls) == 1:
+                raise self.error
+
+    race = Client(
+        RuntimeError('duplicate key value violates unique constraint "registered_model_tag_pk"')
+    )
+    promotion.set_model_tag(race, "m", "mlwb.last_decision", "approved")
+    assert race.calls == [("m", "mlwb.last_decision", "approved")] * 2
+    other = Client(RuntimeError("permission denied"))
+    with pytest.raises(RuntimeError, match="permission denied"):
+        promotion.set_model_tag(other, "m", "mlwb.last_decision", "approved")
+    assert len(other.calls) == 1
